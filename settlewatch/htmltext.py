@@ -1,0 +1,56 @@
+"""Readable text from an lxml element: block elements become lines, cells are separated.
+
+A space goes between two adjacent inline text runs that would otherwise glue digits together,
+so that "4<span>月</span>3日"-style markup and "17:15<b>17:30</b>" stay readable.
+"""
+
+from __future__ import annotations
+
+from lxml import html as lxml_html
+from lxml.etree import _Element
+
+BLOCK = frozenset({
+    "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+    "section", "article", "blockquote", "pre", "dd", "dt", "dl", "hr", "tbody", "thead",
+    "main", "center", "address", "figure", "figcaption",
+})
+CELL = frozenset({"td", "th"})
+
+
+def element_text(el: _Element) -> str:
+    parts: list[str] = []
+
+    def add(s: str | None) -> None:
+        if not s:
+            return
+        if parts and parts[-1][-1:].isdigit() and s[:1].isdigit():
+            parts.append(" ")
+        parts.append(s)
+
+    def walk(node: _Element) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in BLOCK:
+            parts.append("\n")
+        elif tag in CELL:
+            parts.append(" | ")
+        add(node.text)
+        for child in node:
+            walk(child)
+            add(child.tail)
+        if tag in BLOCK:
+            parts.append("\n")
+
+    walk(el)
+    return "".join(parts)
+
+
+def parse_html(text: str, base_url: str | None = None) -> _Element:
+    if not text.strip():
+        text = "<html></html>"
+    # lxml refuses str input that carries an XML encoding declaration.
+    if text.lstrip().startswith("<?xml"):
+        text = text.split("?>", 1)[-1]
+    doc = lxml_html.document_fromstring(text, base_url=base_url)
+    if base_url:
+        doc.make_links_absolute(base_url, resolve_base_href=True)
+    return doc

@@ -1,0 +1,205 @@
+"""Tables. Changes here need an Alembic migration in store/migrations/versions/."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware UTC datetime")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+sources = Table(
+    "sources", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("authority", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("jurisdiction", String(16), nullable=False, default="CN"),
+    Column("decl", JSON, nullable=False),
+    Column("health", String(16), nullable=False, default="unknown"),
+    Column("health_reason", Text, nullable=False, default=""),
+    Column("last_attempt", UTCDateTime()),
+    Column("last_success", UTCDateTime()),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("baselined", Boolean, nullable=False, default=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime()),
+)
+
+crawl_runs = Table(
+    "crawl_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_id", String(64), ForeignKey("sources.id"), nullable=False, index=True),
+    # running → fetched → tracked; or failed / aborted
+    Column("status", String(16), nullable=False),
+    Column("trigger", String(16), nullable=False, default="cli"),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Column("pages", Integer, nullable=False, default=0),
+    Column("health", String(16)),
+    Column("message", Text, nullable=False, default=""),
+    Column("stats", JSON, nullable=False, default=dict),
+)
+
+blobs = Table(
+    "blobs", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+snapshots = Table(
+    "snapshots", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("crawl_runs.id"), nullable=False, index=True),
+    Column("source_id", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("headers", JSON, nullable=False, default=dict),
+    Column("sha256", String(64), ForeignKey("blobs.sha256")),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+    Column("error", Text),
+    Column("listing_title", Text),
+    Column("listing_date", String(10)),
+    Index("ix_snapshots_source_url", "source_id", "url"),
+)
+
+notices = Table(
+    "notices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_id", String(64), ForeignKey("sources.id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("state", String(16), nullable=False, default="active"),
+    Column("missing_count", Integer, nullable=False, default=0),
+    Column("first_seen", UTCDateTime(), nullable=False),
+    Column("last_seen", UTCDateTime(), nullable=False),
+    Column("last_sha256", String(64)),
+    UniqueConstraint("source_id", "url", name="uq_notices_source_url"),
+)
+
+versions = Table(
+    "versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notice_id", Integer, ForeignKey("notices.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("text_hash", String(64), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("published", String(10)),
+    Column("body", Text, nullable=False),
+    Column("snapshot_id", Integer, ForeignKey("snapshots.id")),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("notice_id", "seq", name="uq_versions_notice_seq"),
+)
+
+changes = Table(
+    "changes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notice_id", Integer, ForeignKey("notices.id"), nullable=False, index=True),
+    Column("run_id", Integer, ForeignKey("crawl_runs.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("old_version_id", Integer, ForeignKey("versions.id")),
+    Column("new_version_id", Integer, ForeignKey("versions.id")),
+    Column("diff", Text, nullable=False, default=""),
+    Column("baseline", Boolean, nullable=False, default=False),
+    Column("technical", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+findings = Table(
+    "findings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("change_id", Integer, ForeignKey("changes.id"), nullable=False, unique=True),
+    Column("category", String(32), nullable=False, index=True),
+    Column("secondary", JSON, nullable=False, default=list),
+    Column("severity", String(4), nullable=False),
+    Column("flows", JSON, nullable=False, default=list),
+    Column("dates", JSON, nullable=False, default=dict),
+    Column("hits", JSON, nullable=False, default=list),
+    Column("confidence", Float, nullable=False),
+    # pending | approved | dismissed | history (baseline, not for review) | technical
+    Column("status", String(16), nullable=False, index=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+merchants = Table(
+    "merchants", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("acquirers", JSON, nullable=False, default=list),
+    Column("flows", JSON, nullable=False, default=list),
+    Column("channels", JSON, nullable=False, default=list),
+    Column("region", String(16), nullable=False, default="CN"),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+reviews = Table(
+    "reviews", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("finding_id", Integer, ForeignKey("findings.id"), nullable=False, index=True),
+    Column("decision", String(16), nullable=False),  # approve | dismiss | correct | defer
+    Column("reviewer", String(64), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("corrections", JSON, nullable=False, default=dict),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+digests = Table(
+    "digests", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("merchant_id", String(64), ForeignKey("merchants.id"), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("finding_ids", JSON, nullable=False, default=list),
+    Column("state", String(16), nullable=False, default="rendered"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("merchant_id", "period", name="uq_digests_merchant_period"),
+)
