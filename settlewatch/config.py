@@ -27,12 +27,26 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", "sqlite:///settlewatch.db", "Database URL (SQLite file or PostgreSQL)."),
     Setting("sources", "", "Folder of source declarations; empty = the bundled rules/sources."),
-    Setting("user_agent", "settlewatch/0.1 (+https://github.com/settlewatch; compliance watcher)",
-            "User-Agent sent with every request."),
+    Setting(
+        "user_agent",
+        "settlewatch/0.1 (+https://github.com/settlewatch; compliance watcher)",
+        "User-Agent sent with every request.",
+    ),
     Setting("download_timeout", "20", "Seconds before a request times out."),
     Setting("max_response_bytes", "10485760", "Responses larger than this are dropped."),
-    Setting("baseline_days", "30", "On a source's first crawl, notices newer than this many "
-            "days enter the review queue; older ones are history."),
+    Setting(
+        "baseline_days",
+        "30",
+        "On a source's first crawl, notices newer than this many "
+        "days enter the review queue; older ones are history.",
+    ),
+    Setting(
+        "lease_seconds",
+        "120",
+        "A crawl holds its source's lease this long between "
+        "renewals; a killed crawl frees it after this time.",
+    ),
+    Setting("crawl_timeout", "1800", "Seconds before a crawl process is stopped."),
     Setting("timezone", "Asia/Shanghai", "Time zone used for dates in digests."),
 )
 
@@ -51,8 +65,12 @@ class Config:
         try:
             return int(self.values[name])
         except ValueError as exc:
-            raise InputError(self.origins[name], f"'{self.values[name]}' is not a whole number",
-                             field=name, fix="give an integer") from exc
+            raise InputError(
+                self.origins[name],
+                f"'{self.values[name]}' is not a whole number",
+                field=name,
+                fix="give an integer",
+            ) from exc
 
 
 def load_config(path: str | None = None, overrides: dict[str, str | None] | None = None) -> Config:
@@ -70,8 +88,9 @@ def load_config(path: str | None = None, overrides: dict[str, str | None] | None
             raise InputError(file, f"not valid TOML: {exc}", fix="correct the syntax") from exc
         for key, value in data.items():
             if key not in _BY_NAME:
-                raise InputError(file, "unknown setting", field=key,
-                                 fix="one of " + ", ".join(sorted(_BY_NAME)))
+                raise InputError(
+                    file, "unknown setting", field=key, fix="one of " + ", ".join(sorted(_BY_NAME))
+                )
             values[key] = str(value)
             origins[key] = file
     for s in SETTINGS:

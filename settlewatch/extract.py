@@ -12,8 +12,19 @@ from settlewatch.htmltext import element_text, parse_html
 from settlewatch.models import Extracted, NoticeRule
 from settlewatch.pubdate import parse_date
 
-_MAIN_GUESSES = ("article", "main", "#content", ".content", "#main", ".main", ".article",
-                 ".TRS_Editor", "#zoom", ".detail", "body")
+_MAIN_GUESSES = (
+    "article",
+    "main",
+    "#content",
+    ".content",
+    "#main",
+    ".main",
+    ".article",
+    ".TRS_Editor",
+    "#zoom",
+    ".detail",
+    "body",
+)
 
 
 def _drop(doc: _Element, selectors: tuple[str, ...]) -> None:
@@ -39,7 +50,7 @@ def _select_text(doc: _Element, selector: str | None) -> str:
 
 
 def _main_element(doc: _Element, selector: str | None) -> _Element | None:
-    for sel in ((selector,) if selector else _MAIN_GUESSES):
+    for sel in (selector,) if selector else _MAIN_GUESSES:
         found = doc.cssselect(sel)
         if found:
             return found[0]

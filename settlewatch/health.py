@@ -18,8 +18,9 @@ _SOFT_ERROR = re.compile(
     r"too many requests|access denied|service unavailable|temporarily unavailable",
     re.IGNORECASE,
 )
-_CHALLENGE = re.compile(r"wzws|just a moment|checking your browser|captcha|安全验证|滑动验证",
-                        re.IGNORECASE)
+_CHALLENGE = re.compile(
+    r"wzws|just a moment|checking your browser|captcha|安全验证|滑动验证", re.IGNORECASE
+)
 SOFT_ERROR_MAX_CHARS = 600
 SOFT_ERROR_HEAD = 200
 

@@ -9,11 +9,39 @@ from __future__ import annotations
 from lxml import html as lxml_html
 from lxml.etree import _Element
 
-BLOCK = frozenset({
-    "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "section", "article", "blockquote", "pre", "dd", "dt", "dl", "hr", "tbody", "thead",
-    "main", "center", "address", "figure", "figcaption",
-})
+BLOCK = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+        "blockquote",
+        "pre",
+        "dd",
+        "dt",
+        "dl",
+        "hr",
+        "tbody",
+        "thead",
+        "main",
+        "center",
+        "address",
+        "figure",
+        "figcaption",
+    }
+)
 CELL = frozenset({"td", "th"})
 
 
@@ -28,7 +56,9 @@ def element_text(el: _Element) -> str:
         parts.append(s)
 
     def walk(node: _Element) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
+        if not isinstance(node.tag, str):  # comments and processing instructions: not text
+            return
+        tag = node.tag
         if tag in BLOCK:
             parts.append("\n")
         elif tag in CELL:

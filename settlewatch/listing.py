@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import re
-from urllib.parse import urldefrag
+from typing import Any
+from urllib.parse import urldefrag, urljoin
 
 import feedparser
 from lxml.etree import _Element
@@ -25,8 +27,12 @@ def _text(el: _Element | None) -> str:
     return " ".join(element_text(el).split()) if el is not None else ""
 
 
-def _clean_url(url: str) -> str:
-    return urldefrag(url.strip())[0]
+def _clean_url(url: str, base: str = "") -> str:
+    return urldefrag(urljoin(base, url.strip()))[0]
+
+
+def _is_http(url: str) -> bool:
+    return url.startswith(("http://", "https://"))
 
 
 def parse_html_listing(rule: ListingRule, url: str, text: str, today: dt.date) -> ListingPage:
@@ -39,8 +45,8 @@ def parse_html_listing(rule: ListingRule, url: str, text: str, today: dt.date) -
         for link in links:
             if link is None or not link.get("href"):
                 continue
-            href = _clean_url(link.get("href", ""))
-            if not href.startswith(("http://", "https://")):
+            href = _clean_url(link.get("href", ""), url)
+            if not _is_http(href):
                 continue
             if pattern and not pattern.search(href):
                 continue
@@ -51,22 +57,39 @@ def parse_html_listing(rule: ListingRule, url: str, text: str, today: dt.date) -
     next_pages: tuple[str, ...] = ()
     if rule.next_page:
         nxt = _first(doc, rule.next_page)
-        if nxt is not None and nxt.get("href"):
-            next_pages = (_clean_url(nxt.get("href", "")),)
+        href = _clean_url(nxt.get("href", ""), url) if nxt is not None else ""
+        if _is_http(href) and href != _clean_url(url):
+            next_pages = (href,)
     return ListingPage(tuple(entries.values()), next_pages)
 
 
-def parse_feed_listing(body: bytes, url: str) -> ListingPage:
+def _feed_date(entry: Any) -> dt.date | None:
+    """The date as the publisher wrote it (feedparser's *_parsed fields are shifted to UTC)."""
+    raw = entry.get("published") or entry.get("updated") or ""
+    if raw:
+        try:
+            return email.utils.parsedate_to_datetime(raw).date()
+        except (TypeError, ValueError):
+            pass
+        try:
+            return dt.datetime.fromisoformat(raw.replace("Z", "+00:00")).date()
+        except ValueError:
+            pass
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    return dt.date(*parsed[:3]) if parsed else None
+
+
+def parse_feed_listing(rule: ListingRule, body: bytes, url: str) -> ListingPage:
     feed = feedparser.parse(body)
+    pattern = re.compile(rule.link_pattern) if rule.link_pattern else None
     entries: dict[str, ListingEntry] = {}
     for e in feed.entries:
-        link = e.get("link")
-        if not link:
+        href = _clean_url(e.get("link") or "", url)
+        if not _is_http(href) or (pattern and not pattern.search(href)):
             continue
-        parsed = e.get("published_parsed") or e.get("updated_parsed")
-        date = dt.date(*parsed[:3]) if parsed else None
-        href = _clean_url(link)
-        entries.setdefault(href, ListingEntry(href, " ".join(e.get("title", "").split()), date))
+        entries.setdefault(
+            href, ListingEntry(href, " ".join(e.get("title", "").split()), _feed_date(e))
+        )
     return ListingPage(tuple(entries.values()), ())
 
 
@@ -75,5 +98,5 @@ def parse_listing(
 ) -> ListingPage:
     """Entries and next-page URLs on one listing page, in page order, without duplicates."""
     if rule.type == "feed":
-        return parse_feed_listing(body, url)
+        return parse_feed_listing(rule, body, url)
     return parse_html_listing(rule, url, text, today)

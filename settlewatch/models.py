@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 SourceKind = Literal["regulator", "scheme", "clearing", "acquirer"]
 ChangeKind = Literal["new", "edited", "withdrawn"]
@@ -54,6 +54,11 @@ class SourceDecl:
     language: str = "zh"
     encoding: str | None = None  # forced encoding for mislabelled sites
     path: str = ""
+    schedule: dict[str, Any] | None = None  # cron/interval/jitter/timezone for the scheduler
+    render_js: bool = False  # render pages in chromium before reading them
+    attachments: bool = True  # fetch linked PDF/DOC(X)/XLS(X) and add their text
+    homepage: str = ""
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,8 @@ class DateValue:
     value: str  # ISO date or datetime
     evidence: str
     year_inferred: bool = False
+    # derived rather than stated: 即日起/自发布之日起 (= publish date), 次日, 节后首个工作日
+    inferred: bool = False
 
 
 @dataclass(frozen=True)

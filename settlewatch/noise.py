@@ -16,10 +16,36 @@ FILTERS: dict[str, TextFilter] = {}
 
 # CSS selectors of page furniture removed before any text is read.
 NOISE_SELECTORS: tuple[str, ...] = (
-    "script", "style", "noscript", "iframe", "template", "svg", "form", "nav", "header",
-    "footer", "aside", "[class*=counter]", "[class*=visit]", "[class*=views]",
-    "[class*=share]", "[class*=breadcrumb]", "[class*=banner]", "[class*=sidebar]",
-    "[id*=counter]", "[id*=visit]", "[class*=clock]", "[id*=clock]", "[class*=ad-]",
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "template",
+    "svg",
+    "form",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    # whole class or id tokens only: substrings such as "ad-" would also hit "download-list"
+    *(
+        f"[class~={t}]"
+        for t in (
+            "counter",
+            "visits",
+            "views",
+            "share",
+            "breadcrumb",
+            "banner",
+            "sidebar",
+            "clock",
+            "ad",
+            "ads",
+            "advert",
+            "hits",
+        )
+    ),
+    *(f"[id~={t}]" for t in ("counter", "visits", "clock", "share", "banner")),
 )
 
 
@@ -30,7 +56,7 @@ def text_filter(fn: TextFilter) -> TextFilter:
 
 _COUNTER = re.compile(
     r"^[^\n]{0,40}?(浏览(?:次数|量)?|阅读(?:量|数|次数)?|访问(?:量|次数)?|点击(?:量|数|次数)?|"
-    r"(?:page\s*)?views?|hits|visits?)\s*[:：]?\s*\d[\d,]*\s*(?:次)?[^\n]{0,20}$",
+    r"(?:page[ \t]*)?views?|hits|visits?)[ \t]*[:：]?[ \t]*\d[\d,]*[ \t]*(?:次)?[^\n]{0,20}$",
     re.IGNORECASE | re.MULTILINE,
 )
 

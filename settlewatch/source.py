@@ -32,17 +32,34 @@ def _check_selector(path: Path, lines: Lines, where: tuple[str | int, ...], sel:
         _CSS.css_to_xpath(sel)
     except SelectorError as exc:
         raise SourceDeclError(
-            str(path), f"bad CSS selector {sel!r}: {exc}", line=field_line(lines, *where),
-            field=".".join(map(str, where)), fix="write a valid CSS selector",
+            str(path),
+            f"bad CSS selector {sel!r}: {exc}",
+            line=field_line(lines, *where),
+            field=".".join(map(str, where)),
+            fix="write a valid CSS selector",
         ) from exc
 
 
 def _check_semantics(path: Path, data: dict[str, Any], lines: Lines) -> None:
     if data["id"] != path.stem:
-        raise SourceDeclError(str(path), f"id '{data['id']}' differs from the file name",
-                              line=field_line(lines, "id"), field="id",
-                              fix=f"rename the file to {data['id']}.yaml or set id: {path.stem}")
+        raise SourceDeclError(
+            str(path),
+            f"id '{data['id']}' differs from the file name",
+            line=field_line(lines, "id"),
+            field="id",
+            fix=f"rename the file to {data['id']}.yaml or set id: {path.stem}",
+        )
     for i, listing in enumerate(data["listings"]):
+        for key in ("title", "date"):
+            if key in listing and "item" not in listing and listing.get("type") != "feed":
+                raise SourceDeclError(
+                    str(path),
+                    f"'{key}' needs 'item': without an entry block every notice "
+                    "would get the first match on the page",
+                    line=field_line(lines, "listings", i, key),
+                    field=f"listings.{i}.{key}",
+                    fix="add item: <CSS selector of one entry block>",
+                )
         for key in ("item", "link", "title", "date", "next_page"):
             if key in listing:
                 _check_selector(path, lines, ("listings", i, key), listing[key])
@@ -50,10 +67,13 @@ def _check_semantics(path: Path, data: dict[str, Any], lines: Lines) -> None:
             try:
                 re.compile(listing["link_pattern"])
             except re.error as exc:
-                raise SourceDeclError(str(path), f"bad regex: {exc}",
-                                      line=field_line(lines, "listings", i, "link_pattern"),
-                                      field=f"listings.{i}.link_pattern",
-                                      fix="write a valid Python regular expression") from exc
+                raise SourceDeclError(
+                    str(path),
+                    f"bad regex: {exc}",
+                    line=field_line(lines, "listings", i, "link_pattern"),
+                    field=f"listings.{i}.link_pattern",
+                    fix="write a valid Python regular expression",
+                ) from exc
     notice = data.get("notice", {})
     for key in ("body", "title", "date"):
         if key in notice:
@@ -62,10 +82,13 @@ def _check_semantics(path: Path, data: dict[str, Any], lines: Lines) -> None:
         _check_selector(path, lines, ("notice", "remove", j), sel)
     for j, name in enumerate(notice.get("filters", [])):
         if name not in FILTERS:
-            raise SourceDeclError(str(path), f"unknown filter '{name}'",
-                                  line=field_line(lines, "notice", "filters", j),
-                                  field=f"notice.filters.{j}",
-                                  fix="one of: " + ", ".join(sorted(FILTERS)))
+            raise SourceDeclError(
+                str(path),
+                f"unknown filter '{name}'",
+                line=field_line(lines, "notice", "filters", j),
+                field=f"notice.filters.{j}",
+                fix="one of: " + ", ".join(sorted(FILTERS)),
+            )
 
 
 def decl_from_dict(data: dict[str, Any], path: str = "") -> SourceDecl:
@@ -79,6 +102,11 @@ def decl_from_dict(data: dict[str, Any], path: str = "") -> SourceDecl:
         language=data.get("language", "zh"),
         encoding=data.get("encoding"),
         path=path,
+        schedule=data.get("schedule"),
+        render_js=bool(data.get("render_js", False)),
+        attachments=bool(data.get("attachments", True)),
+        homepage=data.get("homepage", ""),
+        notes=data.get("notes", ""),
         listings=tuple(ListingRule(**listing) for listing in data["listings"]),
         notice=NoticeRule(
             body=notice.get("body"),
@@ -93,8 +121,9 @@ def decl_from_dict(data: dict[str, Any], path: str = "") -> SourceDecl:
 def load_source(path: Path) -> SourceDecl:
     data, lines = load_yaml(path, SourceDeclError)
     if not isinstance(data, dict):
-        raise SourceDeclError(str(path), "must be a mapping of keys", line=1,
-                              fix="start with 'id: <source_id>'")
+        raise SourceDeclError(
+            str(path), "must be a mapping of keys", line=1, fix="start with 'id: <source_id>'"
+        )
     validate(path, data, lines, "source", SourceDeclError)
     _check_semantics(path, data, lines)
     return decl_from_dict(data, str(path))
@@ -104,7 +133,10 @@ def load_sources(folder: Path | None = None) -> dict[str, SourceDecl]:
     """Load and validate every declaration in ``folder``; the first bad file raises."""
     folder = folder or default_sources_dir()
     if not folder.is_dir():
-        raise SourceDeclError(str(folder), "sources folder not found",
-                              fix="set SETTLEWATCH_SOURCES or --sources to a folder of *.yaml")
+        raise SourceDeclError(
+            str(folder),
+            "sources folder not found",
+            fix="set SETTLEWATCH_SOURCES or --sources to a folder of *.yaml",
+        )
     decls = [load_source(p) for p in sorted(folder.glob("*.yaml"))]
     return {d.id: d for d in decls}

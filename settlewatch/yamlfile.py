@@ -46,8 +46,9 @@ def load_yaml(path: Path, error: type[LocatedError] = RuleError) -> tuple[Any, L
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise error(str(path), f"not valid YAML: {problem}", line=line,
-                    fix="correct the YAML syntax") from exc
+        raise error(
+            str(path), f"not valid YAML: {problem}", line=line, fix="correct the YAML syntax"
+        ) from exc
     lines: Lines = {}
     if node is not None:
         _walk(node, (), lines)
@@ -79,6 +80,9 @@ def _describe(err: jsonschema.ValidationError) -> tuple[tuple[str | int, ...], s
     if err.validator == "enum":
         options = ", ".join(map(str, err.validator_value))
         return path, f"{err.instance!r} is not allowed", f"use one of: {options}"
+    if err.validator == "not" and isinstance(err.validator_value, dict):
+        keys = err.validator_value.get("required", [])
+        return path, f"{' and '.join(keys)} exclude each other", "keep only one of them"
     return path, err.message, "see the schema in rules/schemas/"
 
 
@@ -90,7 +94,10 @@ def iter_errors(data: Any, schema_name: str) -> Iterator[jsonschema.ValidationEr
 
 
 def validate(
-    path: Path, data: Any, lines: Lines, schema_name: str,
+    path: Path,
+    data: Any,
+    lines: Lines,
+    schema_name: str,
     error: type[LocatedError] = RuleError,
 ) -> None:
     """Raise ``error`` for the first schema violation, with file, line, field and fix."""

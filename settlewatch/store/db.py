@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError
 
 from settlewatch.errors import UsageError
@@ -32,6 +33,9 @@ def normalise_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite would otherwise commit DDL on its own and start transactions late; let
+    # SQLAlchemy emit BEGIN so that a migration or a tracked run is all-or-nothing.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -40,14 +44,29 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the lock up front: a deferred transaction that reads and then writes
+    # fails at once, not after busy_timeout, when another writer committed in between.
+    immediate = conn.get_execution_options().get("sqlite_immediate")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(engine: Engine) -> AbstractContextManager[Connection]:
+    """A write transaction (BEGIN IMMEDIATE on SQLite, a plain BEGIN elsewhere)."""
+    return engine.execution_options(sqlite_immediate=True).begin()
+
+
 def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(normalise_url(url), future=True, pool_pre_ping=True)
     except (ArgumentError, ModuleNotFoundError) as exc:
-        raise UsageError(f"--db / SETTLEWATCH_DB: cannot use database URL {url!r}: {exc} "
-                         "(fix: use sqlite:///path.db or postgresql://user@host:5432/db)") from exc
+        raise UsageError(
+            f"--db / SETTLEWATCH_DB: cannot use database URL {url!r}: {exc} "
+            "(fix: use sqlite:///path.db or postgresql://user@host:5432/db)"
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         db_path = engine.url.database
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
 
@@ -52,7 +53,8 @@ metadata = MetaData(
 )
 
 sources = Table(
-    "sources", metadata,
+    "sources",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("name", Text, nullable=False),
     Column("authority", String(64), nullable=False),
@@ -70,7 +72,8 @@ sources = Table(
 )
 
 crawl_runs = Table(
-    "crawl_runs", metadata,
+    "crawl_runs",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source_id", String(64), ForeignKey("sources.id"), nullable=False, index=True),
     # running → fetched → tracked; or failed / aborted
@@ -85,14 +88,16 @@ crawl_runs = Table(
 )
 
 blobs = Table(
-    "blobs", metadata,
+    "blobs",
+    metadata,
     Column("sha256", String(64), primary_key=True),
     Column("size", Integer, nullable=False),
     Column("content", LargeBinary, nullable=False),
 )
 
 snapshots = Table(
-    "snapshots", metadata,
+    "snapshots",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", Integer, ForeignKey("crawl_runs.id"), nullable=False, index=True),
     Column("source_id", String(64), nullable=False),
@@ -109,7 +114,8 @@ snapshots = Table(
 )
 
 notices = Table(
-    "notices", metadata,
+    "notices",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source_id", String(64), ForeignKey("sources.id"), nullable=False),
     Column("url", Text, nullable=False),
@@ -122,7 +128,8 @@ notices = Table(
 )
 
 versions = Table(
-    "versions", metadata,
+    "versions",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("notice_id", Integer, ForeignKey("notices.id"), nullable=False),
     Column("seq", Integer, nullable=False),
@@ -136,7 +143,8 @@ versions = Table(
 )
 
 changes = Table(
-    "changes", metadata,
+    "changes",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("notice_id", Integer, ForeignKey("notices.id"), nullable=False, index=True),
     Column("run_id", Integer, ForeignKey("crawl_runs.id"), nullable=False, index=True),
@@ -150,7 +158,8 @@ changes = Table(
 )
 
 findings = Table(
-    "findings", metadata,
+    "findings",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("change_id", Integer, ForeignKey("changes.id"), nullable=False, unique=True),
     Column("category", String(32), nullable=False, index=True),
@@ -163,11 +172,15 @@ findings = Table(
     # pending | approved | dismissed | history (baseline, not for review) | technical
     Column("status", String(16), nullable=False, index=True),
     Column("fingerprint", String(64), nullable=False),
+    Column("deferred_until", UTCDateTime()),
+    Column("action_text", Text),  # an officer's corrected merchant action, else the default
     Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_findings_status_severity_id", "status", "severity", "id"),
 )
 
 merchants = Table(
-    "merchants", metadata,
+    "merchants",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("name", Text, nullable=False),
     Column("email", Text, nullable=False),
@@ -176,11 +189,14 @@ merchants = Table(
     Column("flows", JSON, nullable=False, default=list),
     Column("channels", JSON, nullable=False, default=list),
     Column("region", String(16), nullable=False, default="CN"),
+    Column("webhooks", JSON, nullable=False, default=list),  # apprise URLs
+    Column("send_empty", Boolean, nullable=False, default=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 reviews = Table(
-    "reviews", metadata,
+    "reviews",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("finding_id", Integer, ForeignKey("findings.id"), nullable=False, index=True),
     Column("decision", String(16), nullable=False),  # approve | dismiss | correct | defer
@@ -192,7 +208,8 @@ reviews = Table(
 )
 
 digests = Table(
-    "digests", metadata,
+    "digests",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("merchant_id", String(64), ForeignKey("merchants.id"), nullable=False),
     Column("period", String(16), nullable=False),
@@ -202,4 +219,47 @@ digests = Table(
     Column("state", String(16), nullable=False, default="rendered"),
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("merchant_id", "period", name="uq_digests_merchant_period"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),  # admin | officer | viewer
+    Column("password_hash", Text, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # digest | alert | operator
+    Column("channel", String(16), nullable=False),  # email | webhook
+    Column("recipient", Text, nullable=False),
+    Column("merchant_id", String(64), ForeignKey("merchants.id")),
+    Column("period", String(32), nullable=False, default=""),
+    Column("subject", Text, nullable=False, default=""),
+    Column("body_text", Text, nullable=False, default=""),
+    Column("body_html", Text, nullable=False, default=""),
+    Column("attachments", JSON, nullable=False, default=list),
+    Column("content_hash", String(64), nullable=False),
+    # the same key is never delivered twice: Message-ID for mail, idempotency key for webhooks
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("state", String(16), nullable=False, index=True),  # pending|sending|sent|failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime()),
+)
+
+digest_entries = Table(
+    "digest_entries",
+    metadata,
+    Column("merchant_id", String(64), ForeignKey("merchants.id"), primary_key=True),
+    Column("finding_id", Integer, ForeignKey("findings.id"), primary_key=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=False),
 )

@@ -12,6 +12,7 @@ with engine.begin() as connection:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,32 @@
+"""Scrapy settings for settlewatch crawls. Wiring by dotted path, the Scrapy way."""
+
+BOT_NAME = "settlewatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "settlewatch/0.1 (+https://github.com/settlewatch; compliance watcher)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: a few requests per host at a time, adapted to the server's latency.
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.1
+AUTOTHROTTLE_MAX_DELAY = 10
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+
+DOWNLOAD_TIMEOUT = 20
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "WARNING"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+ITEM_PIPELINES = {"crawler.pipelines.SnapshotPipeline": 300}
+HTTPERROR_ALLOW_ALL = True  # every status becomes a Snapshot; tracking judges it

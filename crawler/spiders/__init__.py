@@ -1,0 +1,1 @@
+"""Spiders: only one, driven by a source declaration."""

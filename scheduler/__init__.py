@@ -1,0 +1,1 @@
+"""APScheduler 3.x wiring for settlewatch (the scheduler service)."""

@@ -1,0 +1,3 @@
+from settlewatch.cli import main
+
+main()

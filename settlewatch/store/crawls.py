@@ -1,0 +1,209 @@
+"""Sources, leases, crawl runs and Snapshots in the store."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+
+from settlewatch.errors import LockedError
+from settlewatch.models import Fetch, SourceDecl
+from settlewatch.store.db import begin_write, utcnow
+from settlewatch.store.schema import blobs, crawl_runs, snapshots, sources
+from settlewatch.store.sql import insert_ignore
+
+
+def decl_to_json(decl: SourceDecl) -> dict[str, Any]:
+    data = dataclasses.asdict(decl)
+    data.pop("path", None)
+    return data
+
+
+def sync_sources(conn: Connection, decls: Iterable[SourceDecl]) -> None:
+    """Record the declarations the crawl uses, keeping health and lease columns."""
+    rows = [
+        {
+            "id": d.id,
+            "name": d.name,
+            "authority": d.authority,
+            "kind": d.kind,
+            "jurisdiction": d.jurisdiction,
+            "decl": decl_to_json(d),
+        }
+        for d in decls
+    ]
+    existing = set(
+        conn.scalars(select(sources.c.id).where(sources.c.id.in_([r["id"] for r in rows])))
+    )
+    for row in rows:
+        if row["id"] in existing:
+            conn.execute(update(sources).where(sources.c.id == row["id"]).values(**row))
+        else:
+            conn.execute(
+                sources.insert().values(
+                    **row,
+                    health="unknown",
+                    health_reason="",
+                    consecutive_failures=0,
+                    baselined=False,
+                )
+            )
+
+
+def acquire_lease(engine: Engine, source_id: str, owner: str, seconds: int) -> None:
+    """Take the per-source crawl lease, or raise LockedError naming the holder."""
+    now = utcnow()
+    with begin_write(engine) as conn:
+        res = conn.execute(
+            update(sources)
+            .where(sources.c.id == source_id)
+            .where(
+                or_(
+                    sources.c.lease_until.is_(None),
+                    sources.c.lease_until < now,
+                    sources.c.lease_owner == owner,
+                )
+            )
+            .values(lease_owner=owner, lease_until=now + dt.timedelta(seconds=seconds))
+        )
+        if res.rowcount == 1:
+            return
+        row = conn.execute(
+            select(sources.c.lease_owner, sources.c.lease_until).where(sources.c.id == source_id)
+        ).one()
+    raise LockedError(
+        f"source '{source_id}' is already being crawled by {row.lease_owner} "
+        f"(lease until {row.lease_until:%Y-%m-%d %H:%M:%S} UTC); try again when it finishes"
+    )
+
+
+def renew_leases(engine: Engine, source_ids: list[str], owner: str, seconds: int) -> None:
+    with begin_write(engine) as conn:
+        conn.execute(
+            update(sources)
+            .where(and_(sources.c.id.in_(source_ids), sources.c.lease_owner == owner))
+            .values(lease_until=utcnow() + dt.timedelta(seconds=seconds))
+        )
+
+
+def release_leases(engine: Engine, source_ids: list[str], owner: str) -> None:
+    with begin_write(engine) as conn:
+        conn.execute(
+            update(sources)
+            .where(and_(sources.c.id.in_(source_ids), sources.c.lease_owner == owner))
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+def create_run(conn: Connection, source_id: str, trigger: str) -> int:
+    # A run left 'running' by a killed crawl can never finish: close it first.
+    conn.execute(
+        update(crawl_runs)
+        .where(and_(crawl_runs.c.source_id == source_id, crawl_runs.c.status == "running"))
+        .values(
+            status="aborted",
+            finished_at=utcnow(),
+            message="crawl process ended before the run finished",
+        )
+    )
+    res = conn.execute(
+        crawl_runs.insert().values(
+            source_id=source_id,
+            status="running",
+            trigger=trigger,
+            started_at=utcnow(),
+            pages=0,
+            message="",
+            stats={},
+        )
+    )
+    return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+
+def sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def save_fetches(
+    conn: Connection, run_id: int, fetches: list[Fetch], reused_sha: dict[str, str] | None = None
+) -> None:
+    """Store Snapshots: the body once per content hash, and one row per fetch."""
+    reused_sha = reused_sha or {}
+    blob_rows: dict[str, dict[str, Any]] = {}
+    snap_rows = []
+    for f in fetches:
+        digest = None
+        if f.body:
+            digest = sha256(f.body)
+            blob_rows.setdefault(digest, {"sha256": digest, "size": len(f.body), "content": f.body})
+        elif f.status == 304:
+            digest = reused_sha.get(f.url)
+        snap_rows.append(
+            {
+                "run_id": run_id,
+                "source_id": f.source_id,
+                "url": f.url,
+                "role": f.role,
+                "status": f.status,
+                "headers": f.headers,
+                "sha256": digest,
+                "fetched_at": f.fetched_at,
+                "error": f.error,
+                "listing_title": f.listing_title,
+                "listing_date": f.listing_date,
+            }
+        )
+    insert_ignore(conn, blobs, list(blob_rows.values()))
+    if snap_rows:
+        conn.execute(snapshots.insert(), snap_rows)
+
+
+def finish_fetch(conn: Connection, run_id: int, stats: dict[str, Any]) -> None:
+    pages = (
+        conn.scalar(select(func.count()).select_from(snapshots).where(snapshots.c.run_id == run_id))
+        or 0
+    )
+    conn.execute(
+        update(crawl_runs)
+        .where(crawl_runs.c.id == run_id)
+        .where(crawl_runs.c.status == "running")
+        .values(status="fetched", pages=pages, stats=stats)
+    )
+
+
+Prior = dict[str, tuple[str | None, str | None, str, str]]
+
+
+def prior_fetches(conn: Connection, source_id: str) -> Prior:
+    """url → (ETag, Last-Modified, sha256, role) of the newest stored 200 fetch.
+
+    The crawler sends conditional requests from it, and re-reads a listing that answers 304.
+    """
+    newest = (
+        select(snapshots.c.url, func.max(snapshots.c.id).label("id"))
+        .where(
+            snapshots.c.source_id == source_id,
+            snapshots.c.status == 200,
+            snapshots.c.sha256.is_not(None),
+        )
+        .group_by(snapshots.c.url)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(snapshots.c.url, snapshots.c.headers, snapshots.c.sha256, snapshots.c.role).join(
+            newest, newest.c.id == snapshots.c.id
+        )
+    )
+    out: Prior = {}
+    for url, headers, digest, role in rows:
+        h = {k.lower(): v for k, v in (headers or {}).items()}
+        out[url] = (h.get("etag"), h.get("last-modified"), digest, role)
+    return out
+
+
+def blob(conn: Connection, digest: str) -> bytes:
+    return bytes(conn.scalar(select(blobs.c.content).where(blobs.c.sha256 == digest)) or b"")

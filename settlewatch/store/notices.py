@@ -1,0 +1,155 @@
+"""Notices, Versions, Changes and Findings in the store."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
+
+from settlewatch.models import Extracted, Finding
+from settlewatch.store.schema import changes, findings, notices, reviews, versions
+
+
+def get_or_create_notice(conn: Connection, source_id: str, url: str, now: dt.datetime) -> Row[Any]:
+    row = conn.execute(
+        select(notices).where(notices.c.source_id == source_id, notices.c.url == url)
+    ).first()
+    if row is None:
+        conn.execute(
+            notices.insert().values(
+                source_id=source_id,
+                url=url,
+                state="active",
+                missing_count=0,
+                first_seen=now,
+                last_seen=now,
+            )
+        )
+        row = conn.execute(
+            select(notices).where(notices.c.source_id == source_id, notices.c.url == url)
+        ).one()
+    return row
+
+
+def notices_by_url(conn: Connection, source_id: str) -> dict[str, Row[Any]]:
+    return {r.url: r for r in conn.execute(select(notices).where(notices.c.source_id == source_id))}
+
+
+def update_notice(conn: Connection, notice_id: int, **values: Any) -> None:
+    conn.execute(update(notices).where(notices.c.id == notice_id).values(**values))
+
+
+def latest_version(conn: Connection, notice_id: int) -> Row[Any] | None:
+    return conn.execute(
+        select(versions)
+        .where(versions.c.notice_id == notice_id)
+        .order_by(versions.c.seq.desc())
+        .limit(1)
+    ).first()
+
+
+def text_hash(extracted: Extracted) -> str:
+    return hashlib.sha256(extracted.normalised().encode("utf-8")).hexdigest()
+
+
+def add_version(
+    conn: Connection,
+    notice_id: int,
+    seq: int,
+    extracted: Extracted,
+    snapshot_id: int | None,
+    now: dt.datetime,
+) -> int:
+    res = conn.execute(
+        versions.insert().values(
+            notice_id=notice_id,
+            seq=seq,
+            text_hash=text_hash(extracted),
+            title=extracted.title,
+            published=extracted.published.isoformat() if extracted.published else None,
+            body=extracted.body,
+            snapshot_id=snapshot_id,
+            created_at=now,
+        )
+    )
+    return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+
+def add_change(conn: Connection, **values: Any) -> int:
+    res = conn.execute(changes.insert().values(**values))
+    return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+
+def finding_fingerprint(change_id: int, old_hash: str | None, new_hash: str | None) -> str:
+    """The evidence a review is bound to: which texts the finding was read from."""
+    raw = f"{change_id}:{old_hash or '-'}:{new_hash or '-'}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def finding_to_row(finding: Finding) -> dict[str, Any]:
+    return {
+        "category": finding.category,
+        "secondary": list(finding.secondary),
+        "severity": finding.severity,
+        "flows": list(finding.flows),
+        "dates": {k: dataclasses.asdict(v) for k, v in finding.dates.items()},
+        "hits": [
+            {
+                "rule": h.rule_id,
+                "category": h.category,
+                "weight": h.weight,
+                "field": h.span.field,
+                "start": h.span.start,
+                "end": h.span.end,
+                "text": h.span.text,
+            }
+            for h in finding.hits
+        ],
+        "confidence": finding.confidence,
+    }
+
+
+def add_finding(
+    conn: Connection,
+    change_id: int,
+    finding: Finding,
+    status: str,
+    fingerprint: str,
+    now: dt.datetime,
+) -> int:
+    res = conn.execute(
+        findings.insert().values(
+            change_id=change_id,
+            status=status,
+            fingerprint=fingerprint,
+            created_at=now,
+            **finding_to_row(finding),
+        )
+    )
+    return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+
+def add_review(
+    conn: Connection,
+    finding_id: int,
+    decision: str,
+    reviewer: str,
+    reason: str,
+    fingerprint: str,
+    now: dt.datetime,
+    corrections: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        reviews.insert().values(
+            finding_id=finding_id,
+            decision=decision,
+            reviewer=reviewer,
+            reason=reason,
+            corrections=corrections or {},
+            fingerprint=fingerprint,
+            created_at=now,
+        )
+    )
