@@ -33,13 +33,47 @@ def build_settings(db: str) -> Settings:
     return s
 
 
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def enable_playwright(s: Settings) -> None:
+    """Route requests marked playwright=True through the system chromium (scrapy-playwright)."""
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    s.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="cmdline")
+    s.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", priority="cmdline")
+    s.set(
+        "PLAYWRIGHT_LAUNCH_OPTIONS",
+        {
+            "executable_path": os.environ.get("SETTLEWATCH_CHROMIUM", "/usr/bin/chromium"),
+            "headless": True,
+            "args": BROWSER_ARGS,
+        },
+        priority="cmdline",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.run")
     parser.add_argument("--db", required=True)
+    parser.add_argument(
+        "--render-js",
+        action="store_true",
+        help="enable Playwright rendering for sources that declare render_js",
+    )
     parser.add_argument("run_ids", nargs="+", type=int)
     args = parser.parse_args(argv)
 
-    process = CrawlerProcess(build_settings(args.db))
+    settings = build_settings(args.db)
+    if args.render_js:
+        enable_playwright(settings)
+    process = CrawlerProcess(settings)
     for run_id in args.run_ids:
         process.crawl(NoticeSpider, run_id=run_id, db=args.db)
     process.start()

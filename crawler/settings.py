@@ -30,3 +30,15 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 ITEM_PIPELINES = {"crawler.pipelines.SnapshotPipeline": 300}
 HTTPERROR_ALLOW_ALL = True  # every status becomes a Snapshot; tracking judges it
+
+# Retries back off exponentially (and honour Retry-After) instead of re-queueing at once.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+RETRY_BACKOFF_BASE = 0.5
+RETRY_BACKOFF_MAX = 30.0
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
+
+# TLS certificates are verified: a watcher that accepts any certificate can be fed fakes.
+DOWNLOAD_VERIFY_CERTIFICATES = True

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from settlewatch import dates_patterns as P
 from settlewatch.dates import extract_dates, find_mentions
 from settlewatch.dates_patterns import fold
 from settlewatch.models import ChangeKind, DateValue, Finding, RuleHit, Span
@@ -24,6 +25,7 @@ _AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千)?元")
 _MISSING = {"zh": "(未注明)", "en": "(not stated)"}
 _OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
 _FIELD = re.compile(r"\{(\w+)\}")
+_WINDOW_ENDS = {"window_start": "window_end", "no_settlement_start": "no_settlement_end"}
 
 
 @dataclass(frozen=True)
@@ -44,14 +46,18 @@ class _Text:
 
     def match(self, rule: Rule, name: str) -> Span | None:
         """The first match of ``rule`` here, unless a negative sits next to it."""
-        m = rule.pattern.search(self.folded)
-        if m is None:
+        m = _match(rule, self.folded)
+        return Span(name, m.start(), m.end(), self.original[m.start() : m.end()]) if m else None
+
+
+def _match(rule: Rule, folded: str) -> re.Match[str] | None:
+    """The first match of ``rule`` in folded text, unless a counter-indicator sits next to it."""
+    m = rule.pattern.search(folded)
+    if m is not None and rule.negatives:
+        near = folded[max(0, m.start() - _NEGATIVE_REACH) : m.end() + _NEGATIVE_REACH]
+        if any(n.search(near) for n in rule.negatives):
             return None
-        if rule.negatives:
-            near = self.folded[max(0, m.start() - _NEGATIVE_REACH) : m.end() + _NEGATIVE_REACH]
-            if any(n.search(near) for n in rule.negatives):
-                return None
-        return Span(name, m.start(), m.end(), self.original[m.start() : m.end()])
+    return m
 
 
 def _search(rule: Rule, fields: Mapping[str, _Text]) -> list[Span]:
@@ -116,8 +122,6 @@ def _rank(taxonomy: Taxonomy, scores: dict[str, float]) -> tuple[str, tuple[str,
 def _flows(
     taxonomy: Taxonomy, primary: Category, fields: Mapping[str, _Text], hits: list[RuleHit]
 ) -> tuple[str, ...]:
-    if primary.id == IRRELEVANT:
-        return ()
     found = set(primary.flows)
     maybe = fields["title"].candidates | fields["body"].candidates
     for flow in taxonomy.flows:
@@ -130,52 +134,43 @@ def _flows(
     return tuple(f.id for f in taxonomy.flows if f.id in found)
 
 
+def _first_new(pattern: re.Pattern[str], added: str, removed: str) -> re.Match[str] | None:
+    """The first match in ``added`` whose text ``removed`` does not have: what the edit changed."""
+    old = set(pattern.findall(removed))
+    return next((m for m in pattern.finditer(added) if m.group() not in old), None)
+
+
 def _edit_hits(
     taxonomy: Taxonomy, category: str, added: str, removed: str, published: dt.date | None
 ) -> tuple[list[RuleHit], int]:
     """What an edit did: dates moved, a window extended, a rate or amount changed, cancelled."""
     hits: list[RuleHit] = []
-    shift = 0
     fa, fr = fold(added), fold(removed)
 
-    def hit(rule_id: str, m: re.Match[str] | None) -> None:
-        span = (
-            Span("diff", m.start(), m.end(), added[m.start() : m.end()])
-            if m
-            else Span("diff", 0, min(len(added), 80), added[:80])
-        )
-        hits.append(RuleHit(rule_id, category, 0.0, span))
+    def hit(rule_id: str, m: re.Match[str] | None, field: str = "diff") -> None:
+        text = added if field == "diff" else removed
+        span = Span(field, m.start(), m.end(), text[m.start() : m.end()]) if m else None
+        hits.append(RuleHit(rule_id, category, 0.0, span or Span(field, 0, 0, "")))
 
-    _, new = find_mentions("", fa, published)
-    _, old = find_mentions("", fr, published)
-    if new and old:
-        first = re.search(r"\d", fa)
-        if {(m.start, m.end) for m in new} != {(m.start, m.end) for m in old}:
-            hit("edit.date-moved", first)
-        elif {(m.start_key(), m.end_key()) for m in new} != {
-            (m.start_key(), m.end_key()) for m in old
-        }:
-            grew = max(m.end_key() for m in new) > max(m.end_key() for m in old) or min(
-                m.start_key() for m in new
-            ) < min(m.start_key() for m in old)
-            hit("edit.window-extended" if grew else "edit.time-changed", first)
+    _, new = find_mentions("", fa, published, folded=True)
+    _, old = find_mentions("", fr, published, folded=True)
+    changed = _first_new(P.ATOM, fa, fr)
+    if new and old and {m.start for m in new} != {m.start for m in old}:
+        hit("edit.date-moved", changed)
+    elif new and old:  # same days: compare the timed windows, when both sides state times
+        tn = [(m.start_key(), m.end_key()) for m in new if m.start_time or m.end_time]
+        to = [(m.start_key(), m.end_key()) for m in old if m.start_time or m.end_time]
+        if tn and to and set(tn) != set(to):
+            grew = min(tn)[0] < min(to)[0] or max(e for _, e in tn) > max(e for _, e in to)
+            hit("edit.window-extended" if grew else "edit.time-changed", changed)
     for rule_id, pattern in (("edit.rate-changed", _RATE), ("edit.amount-changed", _AMOUNT)):
-        a, r = pattern.findall(fa), pattern.findall(fr)
-        if a and r and sorted(a) != sorted(r):
-            hit(rule_id, pattern.search(fa))
+        if pattern.search(fr) and (m := _first_new(pattern, fa, fr)):
+            hit(rule_id, m)
+    shift = 0
     for er in taxonomy.edit_rules:
-        original, text = (added, fa) if er.side == "added" else (removed, fr)
-        m = er.rule.pattern.search(text)
+        m = _match(er.rule, fa if er.side == "added" else fr)
         if m:
-            field = "diff" if er.side == "added" else "diff_removed"
-            hits.append(
-                RuleHit(
-                    er.rule.id,
-                    category,
-                    0.0,
-                    Span(field, m.start(), m.end(), original[m.start() : m.end()]),
-                )
-            )
+            hit(er.rule.id, m, "diff" if er.side == "added" else "diff_removed")
             shift += er.shift
     return hits, shift
 
@@ -195,13 +190,35 @@ def _urgent(
         if key not in dates:
             continue
         start = _as_datetime(dates[key].value)
-        end_key = {"window_start": "window_end", "no_settlement_start": "no_settlement_end"}.get(
-            key
-        )
+        end_key = _WINDOW_ENDS.get(key, key)
         end = _as_datetime(dates[end_key].value) if end_key in dates else start
         if now_naive <= start <= horizon or start <= now_naive <= end:
             return dates[key]
     return None
+
+
+def _severity(
+    taxonomy: Taxonomy,
+    primary: Category,
+    fields: Mapping[str, _Text],
+    hits: list[RuleHit],
+    dates: dict[str, DateValue],
+) -> tuple[str, int]:
+    """The category's severity as set by the first matching severity rule, and the shifts."""
+    severity, shift, fixed = primary.severity, 0, False
+    for sr in taxonomy.severity_rules:
+        if sr.categories and primary.id not in sr.categories:
+            continue
+        spans = _search(sr.rule, fields)
+        if spans:
+            hits.append(RuleHit(sr.rule.id, primary.id, 0.0, spans[0]))
+            severity, fixed = (
+                (sr.severity, True) if sr.severity and not fixed else (severity, fixed)
+            )
+            shift += sr.shift
+            for key in sr.drop_dates:  # a draft is not in force: its dates are not effective
+                dates.pop(key, None)
+    return severity, shift
 
 
 def classify(
@@ -215,49 +232,38 @@ def classify(
     published: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> Finding:
-    """Read one Change. ``now`` enables time-based escalation (S4 for a stop within 72h)."""
+    """Read one Change into a Finding.
+
+    ``kind="edited"`` also reads ``diff_added``/``diff_removed`` (dates moved, windows
+    extended, rates changed, cancellations). ``now`` enables time-based escalation: a stop
+    within urgent_hours (or under way) becomes S4. Notice times are wall-clock times as
+    written, so ``now`` is compared as a wall-clock time too (an aware ``now`` loses its zone).
+    """
     fields = {"title": _Text.of(title, taxonomy), "body": _Text.of(body, taxonomy)}
     scores, hits = _score(taxonomy, fields)
     primary_id, secondary, confidence = _rank(taxonomy, scores)
     primary = taxonomy.category(primary_id)
-    if primary_id == IRRELEVANT:
-        hits = [h for h in hits if h.category == IRRELEVANT or h.weight < 0]
     dates = extract_dates(fields["title"].folded, fields["body"].folded, published, folded=True)
     order = [s.id for s in taxonomy.severities]
-    severity, shift = primary.severity, 0
-    severity_set = False
-    for sr in taxonomy.severity_rules:
-        if primary_id == IRRELEVANT or (sr.categories and primary_id not in sr.categories):
-            continue
-        spans = _search(sr.rule, fields)
-        if not spans:
-            continue
-        hits.append(RuleHit(sr.rule.id, primary_id, 0.0, spans[0]))
-        if sr.severity and not severity_set:
-            severity, severity_set = sr.severity, True
-        shift += sr.shift
-        for key in sr.drop_dates:
-            dates.pop(key, None)
+    if primary_id == IRRELEVANT:
+        return Finding(primary_id, primary.severity, (), dates, tuple(hits), confidence)
+    severity, shift = _severity(taxonomy, primary, fields, hits, dates)
     if kind == "edited" and (diff_added or diff_removed):
         edit_hits, edit_shift = _edit_hits(
             taxonomy, primary_id, diff_added, diff_removed, published
         )
-        hits.extend(edit_hits)
+        hits += edit_hits
         shift += edit_shift
-    index = min(max(order.index(severity) + shift, 0), len(order) - 1)
-    severity = order[index]
-    if now is not None and primary_id != IRRELEVANT:
-        urgent = _urgent(taxonomy, primary, dates, now)
-        if urgent is not None:
-            severity = order[-1]
-            hits.append(
-                RuleHit(
-                    "severity.urgent",
-                    primary_id,
-                    0.0,
-                    Span("dates", 0, len(urgent.evidence), urgent.evidence),
-                )
-            )
+    elif kind == "withdrawn":  # the page is gone: the Finding says so, with the title as evidence
+        hits.append(
+            RuleHit("change.withdrawn", primary_id, 0.0, Span("title", 0, len(title), title))
+        )
+    severity = order[min(max(order.index(severity) + shift, 0), len(order) - 1)]
+    urgent = _urgent(taxonomy, primary, dates, now) if now is not None else None
+    if urgent is not None:
+        severity = order[-1]
+        span = Span("dates", 0, len(urgent.evidence), urgent.evidence)
+        hits.append(RuleHit("severity.urgent", primary_id, 0.0, span))
     flows = _flows(taxonomy, primary, fields, hits)
     return Finding(primary_id, severity, flows, dates, tuple(hits), confidence, secondary)
 

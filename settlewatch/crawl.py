@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, or_, select, update
 
 from settlewatch.config import Config
-from settlewatch.errors import LockedError
+from settlewatch.dispatch import Fetcher, LocalFetch, ScrapydFetch
+from settlewatch.errors import LockedError, OperationalError
 from settlewatch.models import SourceDecl
+from settlewatch.scrapyd import DEFAULT_PROJECT, Scrapyd
 from settlewatch.store.crawls import (
     acquire_lease,
     create_run,
@@ -28,11 +29,15 @@ from settlewatch.store.crawls import (
     sync_sources,
 )
 from settlewatch.store.db import begin_write, utcnow
-from settlewatch.store.schema import crawl_runs
+from settlewatch.store.schema import crawl_runs, sources
 from settlewatch.taxonomy import Taxonomy
-from settlewatch.track import TrackResult, track_run
+from settlewatch.track import track_run
+from settlewatch.tracker import TrackResult
 
 Progress = Callable[[str], None]
+STOPPED = "stopped: settlewatch is shutting down"
+STOP_GRACE = 30.0  # seconds a crawler gets to close cleanly before it is killed
+TICK = 0.5  # seconds between checks for the end, the deadline and a stop request
 
 
 @dataclass(frozen=True)
@@ -51,38 +56,109 @@ def lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _crawler_env(cfg: Config) -> dict[str, str]:
-    env = dict(os.environ)
-    env["SETTLEWATCH_USER_AGENT"] = cfg.get("user_agent")
-    env["SETTLEWATCH_DOWNLOAD_TIMEOUT"] = cfg.get("download_timeout")
-    env["SETTLEWATCH_MAX_RESPONSE_BYTES"] = cfg.get("max_response_bytes")
-    return env
+def scrapyd_server(cfg: Config) -> Scrapyd | None:
+    """The Scrapyd to dispatch to, when SETTLEWATCH_SCRAPYD_URL (or scrapyd_url) is set."""
+    url = cfg.values.get("scrapyd_url") or os.environ.get("SETTLEWATCH_SCRAPYD_URL", "")
+    project = cfg.values.get("scrapyd_project") or os.environ.get(
+        "SETTLEWATCH_SCRAPYD_PROJECT", DEFAULT_PROJECT
+    )
+    return Scrapyd(url, project) if url.strip() else None
 
 
-def _fetch(
-    db_url: str, run_ids: list[int], cfg: Config, engine: Engine, leased: list[str], owner: str
+def fetcher_for(
+    db_url: str, run_ids: list[int], cfg: Config, *, render_js: bool = False
+) -> Fetcher:
+    server = scrapyd_server(cfg)
+    if server is not None:
+        return ScrapydFetch(server, db_url, run_ids, cfg)
+    return LocalFetch(db_url, run_ids, cfg, render_js=render_js)
+
+
+def _supervise(
+    fetcher: Fetcher,
+    cfg: Config,
+    engine: Engine,
+    leased: list[str],
+    owner: str,
+    stop: threading.Event,
 ) -> str | None:
-    """Run the crawler process; keep the leases alive meanwhile. Returns an error or None."""
+    """Run the fetch to its end, keeping the leases alive. Returns an error or None."""
     lease = cfg.get_int("lease_seconds")
-    deadline = time.monotonic() + cfg.get_int("crawl_timeout")
-    cmd = [sys.executable, "-m", "crawler.run", "--db", db_url, *map(str, run_ids)]
-    proc = subprocess.Popen(cmd, env=_crawler_env(cfg))
-    try:
-        while True:
-            try:
-                code = proc.wait(timeout=max(1.0, lease / 3))
+    timeout = cfg.get_int("crawl_timeout")
+    deadline = time.monotonic() + timeout
+    renew_every = max(0.5, lease / 3)
+    renew_at = time.monotonic() + renew_every
+
+    def halt(reason: str) -> str:
+        fetcher.stop()
+        give_up = time.monotonic() + STOP_GRACE
+        while not fetcher.done(TICK):
+            if time.monotonic() > give_up:
+                fetcher.kill()
                 break
-            except subprocess.TimeoutExpired:
-                if time.monotonic() > deadline:
-                    proc.terminate()
-                    proc.wait(timeout=30)
-                    return f"crawl timed out after {cfg.get('crawl_timeout')} s"
+            renew_leases(engine, leased, owner, lease)
+        return reason
+
+    try:
+        fetcher.start()
+        while not fetcher.done(TICK):
+            if stop.is_set():
+                return halt(STOPPED)
+            if time.monotonic() > deadline:
+                return halt(f"crawl timed out after {timeout} s")
+            if time.monotonic() >= renew_at:
                 renew_leases(engine, leased, owner, lease)
+                renew_at = time.monotonic() + renew_every
+    except OperationalError as exc:  # Scrapyd unreachable or refusing the job
+        fetcher.stop()
+        return str(exc)
     except BaseException:
-        proc.terminate()
-        proc.wait(timeout=30)
+        fetcher.stop()
+        if not fetcher.done(STOP_GRACE):
+            fetcher.kill()
         raise
-    return None if code == 0 else f"crawler process exited with code {code}"
+    return fetcher.error()
+
+
+def _abort(engine: Engine, run_id: int, message: str) -> None:
+    with begin_write(engine) as conn:
+        conn.execute(
+            update(crawl_runs)
+            .where(crawl_runs.c.id == run_id)
+            .where(crawl_runs.c.status.in_(("running", "fetched")))
+            .values(status="aborted", finished_at=utcnow(), message=message)
+        )
+
+
+def close_orphaned_runs(engine: Engine) -> list[int]:
+    """Abort runs left 'running' or 'fetched' by a crawl that died: their lease has expired.
+
+    A live crawl renews its lease every lease_seconds/3, so a run whose source lease is free
+    or expired has nobody left to finish it. Returns the run ids closed.
+    """
+    now = utcnow()
+    free = select(sources.c.id).where(
+        or_(sources.c.lease_until.is_(None), sources.c.lease_until < now)
+    )
+    with begin_write(engine) as conn:
+        ids = list(
+            conn.scalars(
+                select(crawl_runs.c.id)
+                .where(crawl_runs.c.status.in_(("running", "fetched")))
+                .where(crawl_runs.c.source_id.in_(free))
+            )
+        )
+        if ids:
+            conn.execute(
+                update(crawl_runs)
+                .where(crawl_runs.c.id.in_(ids))
+                .values(
+                    status="aborted",
+                    finished_at=now,
+                    message="crawl process ended before the run finished",
+                )
+            )
+    return ids
 
 
 def run_crawls(
@@ -94,7 +170,14 @@ def run_crawls(
     *,
     trigger: str = "cli",
     progress: Progress = lambda _m: None,
+    stop: threading.Event | None = None,
 ) -> list[CrawlOutcome]:
+    """Crawl ``decls`` now; a source whose lease is held elsewhere is refused, not waited for.
+
+    Setting ``stop`` (the scheduler does on SIGTERM) asks the crawler to close cleanly; the
+    runs are then aborted, not tracked, so nothing is half-recorded.
+    """
+    stop = stop or threading.Event()
     owner = lease_owner()
     outcomes: list[CrawlOutcome] = []
     with begin_write(engine) as conn:
@@ -113,22 +196,20 @@ def run_crawls(
         with begin_write(engine) as conn:
             runs = {sid: create_run(conn, sid, trigger) for sid in leased}
         progress(f"fetching {len(leased)} source(s): {', '.join(leased)}")
-        error = _fetch(db_url, list(runs.values()), cfg, engine, leased, owner)
+        render_js = any(d.render_js for d in decls if d.id in runs)
+        fetcher = fetcher_for(db_url, list(runs.values()), cfg, render_js=render_js)
+        error = _supervise(fetcher, cfg, engine, leased, owner, stop)
         for sid, run_id in runs.items():
-            result = track_run(engine, run_id, taxonomy, baseline_days=cfg.get_int("baseline_days"))
-            if result.status != "tracked":
-                with begin_write(engine) as conn:
-                    conn.execute(
-                        update(crawl_runs)
-                        .where(crawl_runs.c.id == run_id)
-                        .where(crawl_runs.c.status == "running")
-                        .values(
-                            status="aborted",
-                            finished_at=utcnow(),
-                            message=error or "crawler stopped before finishing",
-                        )
-                    )
-                result.status = "aborted"
+            if error == STOPPED:
+                _abort(engine, run_id, STOPPED)
+                result = TrackResult(sid, run_id, "aborted")
+            else:
+                result = track_run(
+                    engine, run_id, taxonomy, baseline_days=cfg.get_int("baseline_days")
+                )
+                if result.status != "tracked":
+                    _abort(engine, run_id, error or "crawler stopped before finishing")
+                    result.status = "aborted"
             outcomes.append(
                 CrawlOutcome(sid, result, error if result.status != "tracked" else None)
             )

@@ -11,6 +11,7 @@ taken from the publish date is marked ``year_inferred``; a value derived from a 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -181,7 +182,7 @@ class _Found:
     bounds: list[int]
     windows: list[Mention] = field(default_factory=list)
     weak_windows: list[Mention] = field(default_factory=list)
-    holidays: list[tuple[Mention, dt.date, bool]] = field(default_factory=list)
+    holidays: list[tuple[Mention, dt.date, bool, int]] = field(default_factory=list)  # payouts
     off_days: list[Mention] = field(default_factory=list)
     resumes: list[Mention] = field(default_factory=list)
     effective: list[tuple[int, Mention]] = field(default_factory=list)
@@ -214,13 +215,21 @@ def _read_roles(f: _Found, mentions: list[Mention]) -> None:
         before = text[max(s0, prev_end, m.pos - 24) : m.pos]
         after = text[m.endpos : min(nxt.pos if nxt else s1, m.endpos + 40)]
         prev_rank, last_rank = last_rank, None
-        # "X至Y的交易…" (zh) or "transactions from X to Y…" (en)
-        trade = P.TRADE.search(text, m.endpos, nxt.pos if nxt else s1) or P.TRADE.search(before)
-        if trade and nxt and nxt.end is None and P.paid_on(text, trade.end(), nxt, s1):
-            f.holidays.append((m, nxt.start, False))  # "X至Y的交易于Z统一结算"
+        # "X至Y的交易…" (zh) or "transactions from X to Y…" (en): where to look for the payout
+        trade = P.TRADE.search(text, m.endpos, nxt.pos if nxt else s1)
+        paid_from = trade.end() if trade else (m.endpos if P.TRADE.search(before) else None)
+        if (
+            paid_from is not None
+            and nxt
+            and nxt.end is None
+            and P.paid_on(text, paid_from, nxt, s1)
+        ):
+            f.holidays.append((m, nxt.start, False, nxt.endpos))  # "X至Y的交易于Z统一结算"
             skip = True
-        elif trade and P.NEXT_DAY.search(text, trade.end(), min(s1, trade.end() + 20)):
-            f.holidays.append((m, (m.end or m.start) + dt.timedelta(days=1), True))
+        elif paid_from is not None and (
+            nd := P.NEXT_DAY.search(text, paid_from, min(s1, paid_from + 20))
+        ):
+            f.holidays.append((m, (m.end or m.start) + dt.timedelta(days=1), True, nd.end()))
         elif m.end is not None and (m.start_time or m.end_time):
             f.windows.append(m)
         elif m.end is not None and P.SUSPEND_AFTER.match(after):
@@ -251,12 +260,11 @@ def _read_roles(f: _Found, mentions: list[Mention]) -> None:
 def _holiday(f: _Found, out: dict[str, DateValue]) -> None:
     deferred = [h for h in f.holidays if (h[1] - h[0].start).days >= 2]
     if deferred:  # "43日交易于44日划付" is an ordinary T+1 day, not a deferral
-        m, paid, inferred = min(deferred, key=lambda h: h[0].start)
-        out["no_settlement_start"] = f.value(m)
-        out["no_settlement_end"] = f.value(m, end=True)
-        out["resume"] = DateValue(
-            paid.isoformat(), out["no_settlement_end"].evidence, m.year_inferred, inferred
-        )
+        m, paid, inferred, upto = min(deferred, key=lambda h: h[0].start)
+        evidence = f.text[m.pos : min(f.sentence(m.pos)[1], upto + 8)].strip()
+        out["no_settlement_start"] = dataclasses.replace(f.value(m), evidence=evidence)
+        out["no_settlement_end"] = dataclasses.replace(f.value(m, end=True), evidence=evidence)
+        out["resume"] = DateValue(paid.isoformat(), evidence, m.year_inferred, inferred)
         return
     if not f.off_days:
         return

@@ -1,6 +1,7 @@
-"""Text normalisation and the regexes that find date and time mentions.
+"""Text folding, the regexes that find date and time mentions, and the small predicates that
+give a mention its role (effective, deadline, payout…). dates.py puts them together.
 
-Shared by dates.py and classify.py. ``fold`` maps one character to one character (full-width
+``fold`` is shared with classify.py. It maps one character to one character (full-width
 forms, dash variants, Traditional to Simplified), so offsets found in folded text are offsets
 in the original text too: evidence spans stay exact.
 """
@@ -62,9 +63,17 @@ def fold(text: str) -> str:
 
 
 # ---- date and time atoms -------------------------------------------------------------------
-_MONTH_NAMES = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTH_NAMES: tuple[str, ...] = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+)
+_MONTH_NAMES += ("September", "October", "November", "December")
 MONTHS = {name: i for i, name in enumerate(_MONTH_NAMES, start=1)}
 MONTHS.update({name[:3]: i for name, i in list(MONTHS.items())})
 MONTHS["Sept"] = 9
@@ -315,6 +324,7 @@ def holiday_days(before: str, after: str) -> bool:
 
 
 def next_workday(day: dt.date) -> dt.date:
+    """The next Monday-to-Friday day: no holiday calendar, so callers mark the result inferred."""
     day += dt.timedelta(days=1)
     while day.weekday() >= 5:
         day += dt.timedelta(days=1)

@@ -109,7 +109,7 @@ def entry_for(row: dict[str, Any], merchant: Merchant, taxonomy: Taxonomy) -> Di
         finding_id=row["finding_id"],
         flow=flow,
         category=finding.category,
-        category_label=taxonomy.category(finding.category).name(lang),
+        category_label=getattr(taxonomy.category(finding.category), lang),
         severity=finding.severity,
         title=title,
         what=title,

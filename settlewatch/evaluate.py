@@ -110,7 +110,7 @@ def _matches(label: str, found: DateValue | None, slack_days: int) -> bool:
         return (
             value == label
             if slack_days == 0
-            else (value[:16] == label or _day_gap(label, value) <= slack_days and " " in value)
+            else (value[:16] == label or (_day_gap(label, value) <= slack_days and " " in value))
         )
     return _day_gap(label, value) <= slack_days
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+from lxml import html as lxml_html
 from lxml.etree import _Element
 
 from settlewatch import noise
@@ -25,6 +27,34 @@ _MAIN_GUESSES = (
     ".detail",
     "body",
 )
+
+
+_DATE_LINE = re.compile(r"(发布|时间|日期|published|date)", re.IGNORECASE)
+
+
+def guess_published(body: str) -> dt.date | None:
+    """A date the page's header states (发布日期：…), else the signature date at the end."""
+    lines = body.splitlines()
+    for line in lines[:6]:
+        if len(line) <= 60 and _DATE_LINE.search(line):
+            found = parse_date(line)
+            if found:
+                return found
+    for line in reversed(lines[-3:]):
+        if len(line) <= 20:
+            found = parse_date(line)
+            if found:
+                return found
+    return None
+
+
+def main_content(html_text: str, url: str) -> str:
+    """The main text of a page by trafilatura's boilerplate removal (zero-config sources)."""
+    import trafilatura
+
+    found = trafilatura.extract(html_text, url=url, include_tables=True, include_comments=False,
+                                favor_recall=True, deduplicate=False)
+    return found or ""
 
 
 def _drop(doc: _Element, selectors: tuple[str, ...]) -> None:
@@ -68,8 +98,13 @@ def extract_text(
     title = " ".join(_select_text(doc, rule.title).split())
     date_text = _select_text(doc, rule.date)
     _drop(doc, (*noise.NOISE_SELECTORS, *rule.remove))
-    main = _main_element(doc, rule.body)
-    body = noise.apply(element_text(main), rule.filters) if main is not None else ""
+    body = ""
+    if rule.body is None:
+        cleaned = lxml_html.tostring(doc, encoding="unicode")
+        body = noise.apply(main_content(cleaned, url), rule.filters)
+    if not body:
+        main = _main_element(doc, rule.body)
+        body = noise.apply(element_text(main), rule.filters) if main is not None else ""
     if not title:
         h1 = doc.cssselect("h1")
         title = " ".join(element_text(h1[0]).split()) if h1 else ""
@@ -77,6 +112,8 @@ def extract_text(
         head_title = doc.findtext(".//title") or ""
         title = " ".join(head_title.split()) or (listing_title or "")
     published = parse_date(date_text, listing_date) if date_text else None
+    if published is None and not rule.date:
+        published = guess_published(body)
     return Extracted(title=title, published=published or listing_date, body=body)
 
 

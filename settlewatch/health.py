@@ -21,6 +21,7 @@ _SOFT_ERROR = re.compile(
 _CHALLENGE = re.compile(
     r"wzws|just a moment|checking your browser|captcha|安全验证|滑动验证", re.IGNORECASE
 )
+_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
 SOFT_ERROR_MAX_CHARS = 600
 SOFT_ERROR_HEAD = 200
 
@@ -41,11 +42,12 @@ def judge_page(status: int, text: str, error: str | None = None) -> PageVerdict:
         return PageVerdict("failing", f"HTTP {status}")
     if 300 <= status < 400:
         return PageVerdict("failing", f"unfollowed redirect (HTTP {status})")
-    visible = " ".join(text.split())
+    # the head of the page is enough to tell, and keeps this cheap on long notices
+    visible = " ".join(_TAGS.sub(" ", text[:20000]).split())
     # Only the head of a short page counts: a real maintenance notice may well say
     # "请稍后再试" in its body, but an error page says it first and says little else.
-    if len(visible) <= SOFT_ERROR_MAX_CHARS or _CHALLENGE.search(visible[:2000]):
-        m = _SOFT_ERROR.search(visible[:SOFT_ERROR_HEAD])
+    if len(visible) <= SOFT_ERROR_MAX_CHARS or _CHALLENGE.search(text[:4000]):
+        m = _SOFT_ERROR.search(visible[:SOFT_ERROR_HEAD]) or _CHALLENGE.search(text[:4000])
         if m:
             state: HealthState = "blocked" if _CHALLENGE.search(m.group()) else "broken"
             return PageVerdict(state, f"soft-error page: {m.group()!r}")

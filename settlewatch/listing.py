@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.utils
 import re
@@ -11,6 +12,7 @@ from urllib.parse import urldefrag, urljoin
 import feedparser
 from lxml.etree import _Element
 
+from settlewatch.autolist import detect_listing
 from settlewatch.htmltext import element_text, parse_html
 from settlewatch.models import ListingEntry, ListingPage, ListingRule
 from settlewatch.pubdate import parse_date
@@ -36,12 +38,19 @@ def _is_http(url: str) -> bool:
 
 
 def parse_html_listing(rule: ListingRule, url: str, text: str, today: dt.date) -> ListingPage:
+    if rule.auto:
+        detected = detect_listing(url, text, today)
+        if detected is None:
+            return ListingPage((), ())
+        rule = dataclasses.replace(detected, next_page=rule.next_page, max_pages=rule.max_pages,
+                                   link_pattern=rule.link_pattern)
     doc = parse_html(text, url)
     blocks = doc.cssselect(rule.item) if rule.item else [doc]
     pattern = re.compile(rule.link_pattern) if rule.link_pattern else None
     entries: dict[str, ListingEntry] = {}
     for block in blocks:
-        links = block.cssselect(rule.link) if rule.item is None else [_first(block, rule.link)]
+        link_sel = rule.link or "a"
+        links = block.cssselect(link_sel) if rule.item is None else [_first(block, link_sel)]
         for link in links:
             if link is None or not link.get("href"):
                 continue

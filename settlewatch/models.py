@@ -22,11 +22,16 @@ class ListingRule:
 
     url: str
     type: Literal["html", "feed"] = "html"
-    item: str | None = None  # CSS selector of one entry block; None = the whole page
-    link: str = "a"  # CSS selector (inside item) of the notice link
+    item: str | None = None  # CSS selector of one entry block
+    link: str | None = None  # CSS selector (inside item) of the notice link; default "a"
     title: str | None = None  # CSS selector of the title; default: the link text
     date: str | None = None  # CSS selector of the listing date
     next_page: str | None = None  # CSS selector of the link to the next page
+
+    @property
+    def auto(self) -> bool:
+        """Only a URL was declared: the crawler finds the notice list itself."""
+        return self.type == "html" and self.item is None and self.link is None
     max_pages: int = 3
     link_pattern: str | None = None  # regex a notice URL must match
 
@@ -88,6 +93,7 @@ class Fetch:
     error: str | None = None
     listing_title: str | None = None
     listing_date: str | None = None
+    parent_url: str | None = None  # for an attachment: the notice page linking it
 
 
 @dataclass(frozen=True)
@@ -157,3 +163,5 @@ class Merchant:
     flows: tuple[str, ...]
     channels: tuple[str, ...] = ()
     region: str = "CN"
+    webhooks: tuple[str, ...] = ()  # apprise URLs for urgent alerts; ${VAR} is read at send time
+    send_empty: bool = False  # send a short "nothing changed for you" digest on quiet weeks

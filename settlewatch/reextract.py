@@ -14,7 +14,7 @@ from settlewatch.store.crawls import create_run, sync_sources
 from settlewatch.store.db import begin_write, utcnow
 from settlewatch.store.schema import crawl_runs, notices, snapshots
 from settlewatch.taxonomy import Taxonomy
-from settlewatch.track import Tracker, TrackResult, page_text
+from settlewatch.tracker import Tracker, TrackResult, page_text
 
 
 def reextract_source(engine: Engine, decl: SourceDecl, taxonomy: Taxonomy) -> TrackResult:

@@ -13,7 +13,7 @@ import re
 import re._parser as sre_parse  # the stdlib's own regex parser: used to derive literal gates
 import string
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,9 @@ from settlewatch.yamlfile import Lines, field_line, load_yaml, validate
 
 IRRELEVANT = "irrelevant"
 # Fields an action template may use (see rules/taxonomy.yaml).
-ACTION_FIELDS = frozenset(
-    "start end resume effective effective_last deadline expires window_start window_end"
-    " no_settlement_start no_settlement_end published".split()
-)
+ACTION_FIELDS = frozenset(("start", "end", "resume", "effective", "effective_last", "deadline"))
+ACTION_FIELDS |= {"expires", "window_start", "window_end", "published"}
+ACTION_FIELDS |= {"no_settlement_start", "no_settlement_end"}
 _ESCAPES = re.compile(r"\\.")
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -60,6 +59,9 @@ class Category:
     urgent_on: tuple[str, ...] = ()
     start_keys: tuple[str, ...] = ("effective",)
     end_keys: tuple[str, ...] = ("effective_last",)
+
+    def name(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
 
     def action(self, lang: str) -> str:
         return self.action_zh if lang == "zh" else self.action_en
@@ -131,14 +133,11 @@ class Taxonomy:
             for lit in r.gate or ():
                 index.setdefault(lit[0], set()).add(lit)
                 opens.setdefault(lit, set()).add(r.id)
-        derived = {
-            "by_id": {c.id: c for c in self.categories},
-            "gate_index": {k: tuple(v) for k, v in index.items()},
-            "gate_rules": {k: frozenset(v) for k, v in opens.items()},
-            "ungated": frozenset(r.id for r in rules if not r.gate),
-        }
-        for name, value in derived.items():
-            object.__setattr__(self, name, value)  # frozen: set once, at construction
+        setattr_ = partial(object.__setattr__, self)  # frozen: derived fields are set once, here
+        setattr_("by_id", {c.id: c for c in self.categories})
+        setattr_("gate_index", {k: tuple(v) for k, v in index.items()})
+        setattr_("gate_rules", {k: frozenset(v) for k, v in opens.items()})
+        setattr_("ungated", frozenset(r.id for r in rules if not r.gate))
 
     def category(self, category_id: str) -> Category:
         return self.by_id[category_id]
@@ -166,7 +165,7 @@ def _factors(items: Any) -> set[str] | None:
             found = _factors(av[-1])
         elif op is sre_parse.BRANCH:
             branches = [_factors(b) for b in av[1]]
-            found = set().union(*branches) if all(branches) else None  # type: ignore[arg-type]
+            found = {f for b in branches if b for f in b} if all(branches) else None
         elif op in _REPEATS and av[0] >= 1:
             found = _factors(av[2])
         elif op is sre_parse.IN and len(av) <= 4 and all(o is sre_parse.LITERAL for o, _ in av):
@@ -299,6 +298,7 @@ def _severity_rule(
     return SeverityRule(rule, cats_, s.get("severity"), int(s.get("shift", 0)), drop)
 
 
+@cache  # per folder: classification may call load_taxonomy() freely
 def _load(folder: Path) -> Taxonomy:
     seen: dict[str, str] = {}
     flows = _flows(folder / "flows.yaml", seen)
@@ -322,15 +322,10 @@ def _load(folder: Path) -> Taxonomy:
     return Taxonomy(categories, flows, severities, scoring, severity_rules, edit_rules, str(b.path))
 
 
-@cache
-def _load_cached(folder: Path) -> Taxonomy:
-    return _load(folder)
-
-
 def load_taxonomy(rules_dir: Path | str | None = None) -> Taxonomy:
     """Load and check rules/taxonomy.yaml and rules/flows.yaml from ``rules_dir``.
 
     Loads are cached per folder: classification calls this freely without re-reading files.
     """
     folder = Path(rules_dir) if rules_dir is not None else default_rules_dir()
-    return _load_cached(folder.resolve())
+    return _load(folder.resolve())

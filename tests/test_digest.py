@@ -81,7 +81,7 @@ def test_zh_digest_names_change_flow_and_action_in_both_bodies() -> None:
         assert "影响流程：实时到账" in body
         assert "[高]" in text or "<strong>高</strong>" in html
     assert '<html lang="zh-CN">' in html
-    assert '<a href="http://127.0.0.1:8000/ums/1.shtml">' in html
+    assert '<a href="http://127.0.0.1:8000/ums/1.shtml"' in html
     assert "http://127.0.0.1:8000/ums/1.shtml" in text
     assert "Dear" not in html + text
 

@@ -16,10 +16,13 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.plan import load_plan
+from settlewatch.attachment import attachment_links
 from settlewatch.decode import decode_html
 from settlewatch.listing import parse_listing
 from settlewatch.models import Fetch, FetchRole, SourceDecl
 from settlewatch.store.crawls import Prior
+
+MAX_ATTACHMENTS = 10  # per notice page
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -65,7 +68,13 @@ class NoticeSpider(scrapy.Spider):
             callback=callback,
             errback=self.on_error,
             headers=headers,
-            meta={"role": role, "handle_httpstatus_all": True, **meta},
+            meta={
+                "role": role,
+                "handle_httpstatus_all": True,
+                # only pages need a browser; attachments are plain downloads
+                "playwright": self.decl.render_js and role != "attachment",
+                **meta,
+            },
         )
 
     async def start(self) -> Any:
@@ -76,7 +85,7 @@ class NoticeSpider(scrapy.Spider):
         meta = response.meta
         return Fetch(
             source_id=self.decl.id,
-            url=response.url if role != "notice" else meta["entry_url"],
+            url=response.url if role == "listing" else meta["entry_url"],
             role=role,
             status=response.status,
             headers=_headers(response),
@@ -84,6 +93,7 @@ class NoticeSpider(scrapy.Spider):
             fetched_at=dt.datetime.now(dt.UTC),
             listing_title=meta.get("listing_title"),
             listing_date=meta.get("listing_date"),
+            parent_url=meta.get("parent_url"),
         )
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
@@ -119,8 +129,26 @@ class NoticeSpider(scrapy.Spider):
                     page=response.meta["page"] + 1,
                 )
 
-    def parse_notice(self, response: Response) -> Iterator[Fetch]:
+    def parse_notice(self, response: Response) -> Iterator[Any]:
         yield self._fetch(response, "notice")
+        if response.status != 200 or not self.decl.attachments:
+            return
+        text = decode_html(
+            response.body,
+            (response.headers.get("Content-Type") or b"").decode("latin-1"),
+            self.decl.encoding,
+        )
+        for url in attachment_links(text, response.url)[:MAX_ATTACHMENTS]:
+            yield self._request(
+                url,
+                self.parse_attachment,
+                "attachment",
+                entry_url=url,
+                parent_url=response.meta["entry_url"],
+            )
+
+    def parse_attachment(self, response: Response) -> Iterator[Fetch]:
+        yield self._fetch(response, "attachment")
 
     def on_error(self, failure: Failure) -> Iterator[Fetch]:
         request = failure.request  # type: ignore[attr-defined]
@@ -138,4 +166,5 @@ class NoticeSpider(scrapy.Spider):
             ],
             listing_title=meta.get("listing_title"),
             listing_date=meta.get("listing_date"),
+            parent_url=meta.get("parent_url"),
         )

@@ -11,6 +11,7 @@ from settlewatch.cli import (  # noqa: F401
     digest_cmd,
     mail_cmd,
     scheduler_cmd,
+    sources_cmd,
     web_cmd,
 )
 from settlewatch.cli.root import cli

@@ -155,6 +155,7 @@ def save_fetches(
                 "error": f.error,
                 "listing_title": f.listing_title,
                 "listing_date": f.listing_date,
+                "parent_url": f.parent_url,
             }
         )
     insert_ignore(conn, blobs, list(blob_rows.values()))

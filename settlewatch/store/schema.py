@@ -110,6 +110,7 @@ snapshots = Table(
     Column("error", Text),
     Column("listing_title", Text),
     Column("listing_date", String(10)),
+    Column("parent_url", Text),  # for an attachment: the notice page that links to it
     Index("ix_snapshots_source_url", "source_id", "url"),
 )
 

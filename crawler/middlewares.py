@@ -1,0 +1,56 @@
+"""Downloader middlewares: retries with exponential backoff and Retry-After."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from scrapy import Request
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+
+
+def _retry_after(response: Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return float(value.decode("latin-1").strip())
+    except ValueError:
+        return None  # an HTTP date: fall back to the backoff
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Retry transient errors after RETRY_BACKOFF_BASE × 2^n seconds (capped), or Retry-After.
+
+    Scrapy's own retry re-queues at once, which hammers a site that is already struggling.
+    """
+
+    def _delay(self, request: Request, hint: float | None = None) -> float:
+        settings = self.crawler.settings
+        cap = settings.getfloat("RETRY_BACKOFF_MAX", 30.0)
+        if hint is not None:
+            return min(hint, cap)
+        base = settings.getfloat("RETRY_BACKOFF_BASE", 0.5)
+        return float(min(cap, base * 2 ** max(0, request.meta.get("retry_times", 1) - 1)))
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Request | Response:
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            result.meta["retry_delay"] = self._delay(result, _retry_after(response))
+        return result
+
+    def process_exception(
+        self, request: Request, exception: Exception, spider: Any = None
+    ) -> Request | Response | None:
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            result.meta["retry_delay"] = self._delay(result)
+        return result
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        delay = request.meta.pop("retry_delay", 0)
+        if delay:
+            await asyncio.sleep(delay)

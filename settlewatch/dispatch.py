@@ -1,0 +1,151 @@
+"""Where a crawl's fetch runs: a local crawler process, or one Scrapyd job per run.
+
+Both look the same to settlewatch.crawl, which supervises them (leases, timeout, shutdown):
+start, poll until done, ask to stop, force a stop. Either way the spider reads its run from
+the database and writes Snapshots back to it; tracking happens afterwards, in the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy.engine import make_url
+
+from settlewatch.config import Config
+from settlewatch.errors import FetchError
+from settlewatch.scrapyd import Scrapyd
+from settlewatch.store.db import normalise_url
+
+log = logging.getLogger("settlewatch.dispatch")
+
+
+class Fetcher(Protocol):
+    def start(self) -> None: ...
+
+    def done(self, wait: float) -> bool:
+        """Wait up to ``wait`` seconds; True once every run's fetch has ended."""
+        ...
+
+    def stop(self) -> None:
+        """Ask the crawler to close cleanly: it stores what it has and marks the run fetched."""
+        ...
+
+    def kill(self) -> None: ...
+
+    def error(self) -> str | None: ...
+
+
+def crawler_env(cfg: Config) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SETTLEWATCH_USER_AGENT"] = cfg.get("user_agent")
+    env["SETTLEWATCH_DOWNLOAD_TIMEOUT"] = cfg.get("download_timeout")
+    env["SETTLEWATCH_MAX_RESPONSE_BYTES"] = cfg.get("max_response_bytes")
+    return env
+
+
+class LocalFetch:
+    """``python -m crawler.run`` for all runs of one call, in a child process."""
+
+    def __init__(
+        self, db_url: str, run_ids: list[int], cfg: Config, *, render_js: bool = False
+    ) -> None:
+        flags = ["--render-js"] if render_js else []
+        self.cmd = [sys.executable, "-m", "crawler.run", "--db", db_url, *flags]
+        self.cmd += map(str, run_ids)
+        self.env = crawler_env(cfg)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.cmd, env=self.env)
+
+    def done(self, wait: float) -> bool:
+        assert self.proc is not None
+        try:
+            self.proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def stop(self) -> None:
+        # Scrapy treats the first SIGTERM as "close the spider cleanly"
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def error(self) -> str | None:
+        code = self.proc.returncode if self.proc is not None else None
+        return None if code == 0 else f"crawler process exited with code {code}"
+
+
+def shared_db_url(db_url: str) -> str:
+    """The database URL as another process on this machine sees it: SQLite paths made absolute."""
+    url = make_url(normalise_url(db_url))
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        if not path.is_absolute():
+            return url.set(database=str(path.resolve())).render_as_string(hide_password=False)
+    return db_url
+
+
+class ScrapydFetch:
+    """One Scrapyd job per run; the spider gets run_id and db as string arguments."""
+
+    POLL = 1.0  # seconds between listjobs.json calls
+
+    def __init__(self, server: Scrapyd, db_url: str, run_ids: list[int], cfg: Config) -> None:
+        self.server = server
+        self.db_url = shared_db_url(db_url)
+        self.run_ids = run_ids
+        self.settings = {
+            "USER_AGENT": cfg.get("user_agent"),
+            "DOWNLOAD_TIMEOUT": cfg.get("download_timeout"),
+            "DOWNLOAD_MAXSIZE": cfg.get("max_response_bytes"),
+        }
+        self.jobs: dict[str, int] = {}  # Scrapyd job id → run id
+        self.finished: set[str] = set()
+        self.last_poll = 0.0
+
+    def start(self) -> None:
+        for run_id in self.run_ids:
+            job = self.server.schedule({"run_id": str(run_id), "db": self.db_url}, self.settings)
+            self.jobs[job] = run_id
+
+    def done(self, wait: float) -> bool:
+        time.sleep(max(0.0, min(wait, self.last_poll + self.POLL - time.monotonic())))
+        self.last_poll = time.monotonic()
+        try:
+            states = self.server.job_states()
+        except FetchError as exc:
+            # Scrapyd restarting is not the crawl's end; the lease and timeout still bound it
+            log.warning("scrapyd_unreachable error=%r", str(exc))
+            return False
+        # a job Scrapyd no longer lists has ended (its finished list is bounded)
+        self.finished = {j for j in self.jobs if states.get(j, "finished") == "finished"}
+        return len(self.finished) == len(self.jobs)
+
+    def _cancel(self, sig: str | None = None) -> None:
+        for job in set(self.jobs) - self.finished:
+            try:
+                self.server.cancel(job, sig)
+            except FetchError as exc:
+                log.warning("scrapyd_cancel_failed job=%s error=%r", job, str(exc))
+
+    def stop(self) -> None:
+        self._cancel()
+
+    def kill(self) -> None:
+        self._cancel("KILL")
+
+    def error(self) -> str | None:
+        return None

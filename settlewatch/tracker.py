@@ -1,0 +1,250 @@
+"""Per-notice tracking decisions for one run: content → Version + Change + Finding.
+
+The Tracker sees each notice Snapshot of a run once: unchanged bytes short-circuit, a changed
+normalised text makes a Version and a Change, two 404/410s in a row make a withdrawal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from sqlalchemy import Connection, Row
+
+from settlewatch.attachment import attachment_text
+from settlewatch.classify import classify
+from settlewatch.decode import decode_html
+from settlewatch.diff import diff_texts
+from settlewatch.extract import extract_text
+from settlewatch.health import PageVerdict, judge_page
+from settlewatch.models import ChangeKind, Extracted, HealthState, SourceDecl
+from settlewatch.pubdate import parse_date
+from settlewatch.store import notices as nstore
+from settlewatch.store.crawls import blob
+from settlewatch.taxonomy import Taxonomy
+
+WITHDRAWN_AFTER = 2  # consecutive 404/410 fetches of a notice page
+
+
+@dataclass
+class TrackResult:
+    source_id: str
+    run_id: int
+    status: str
+    health: HealthState = "unknown"
+    reason: str = ""
+    pages: int = 0
+    changes: Counter[str] = field(default_factory=Counter)
+    findings: Counter[str] = field(default_factory=Counter)
+    unchanged: int = 0
+    alert: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source_id,
+            "run": self.run_id,
+            "status": self.status,
+            "health": self.health,
+            "reason": self.reason,
+            "pages": self.pages,
+            "changes": dict(self.changes),
+            "findings": dict(self.findings),
+            "unchanged": self.unchanged,
+            "alert": self.alert,
+        }
+
+
+def _content_type(headers: dict[str, str]) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+
+
+def page_text(conn: Connection, decl: SourceDecl, snap: Row[Any]) -> str:
+    """The decoded text of a stored Snapshot."""
+    return _decoded(conn, decl, snap)[0]
+
+
+def _decoded(conn: Connection, decl: SourceDecl, snap: Row[Any]) -> tuple[str, bytes]:
+    body = blob(conn, snap.sha256) if snap.sha256 else b""
+    text = decode_html(body, _content_type(snap.headers), decl.encoding) if body else ""
+    return text, body
+
+
+def judge_snapshot(
+    conn: Connection, decl: SourceDecl, snap: Row[Any]
+) -> tuple[PageVerdict, str, bytes]:
+    text, body = _decoded(conn, decl, snap)
+    if snap.status == 304:
+        return PageVerdict("ok"), text, body
+    return judge_page(snap.status, text, snap.error), text, body
+
+
+def _status_for(
+    taxonomy_category: str,
+    baseline: bool,
+    published: dt.date | None,
+    now: dt.datetime,
+    baseline_days: int,
+) -> str:
+    if taxonomy_category == "irrelevant":
+        return "dismissed"
+    if baseline and (published is None or (now.date() - published).days > baseline_days):
+        return "history"
+    return "pending"
+
+
+class Tracker:
+    def __init__(
+        self,
+        conn: Connection,
+        decl: SourceDecl,
+        run: Row[Any],
+        taxonomy: Taxonomy,
+        baseline: bool,
+        baseline_days: int,
+        now: dt.datetime,
+        technical: bool = False,
+    ) -> None:
+        """``technical``: changes come from re-extraction, not from the site; never sent."""
+        self.conn, self.decl, self.run, self.taxonomy = conn, decl, run, taxonomy
+        self.technical = technical
+        self.baseline, self.baseline_days, self.now = baseline, baseline_days, now
+        self.result = TrackResult(decl.id, run.id, "tracked")
+        self.failures = 0
+        self.known = nstore.notices_by_url(conn, decl.id)
+        self.attachments: dict[str, list[Row[Any]]] = {}
+
+    def with_attachments(self, snap: Row[Any], extracted: Extracted) -> Extracted:
+        """The notice text followed by the text of each attachment it links to."""
+        parts = [extracted.body]
+        for att in sorted(self.attachments.get(snap.url, []), key=lambda a: a.url):
+            text, problem = attachment_text(att.url, blob(self.conn, att.sha256))
+            name = unquote(att.url.rsplit("/", 1)[-1])
+            parts.append(f"[附件 {name}]\n{text or '(' + problem + ')'}")
+        return Extracted(extracted.title, extracted.published, "\n\n".join(parts))
+
+    def content_key(self, snap: Row[Any]) -> str:
+        """What the page and its attachments were, as bytes: equal keys need no extraction."""
+        shas = sorted(a.sha256 for a in self.attachments.get(snap.url, []))
+        if not shas:
+            return str(snap.sha256)
+        return hashlib.sha256(",".join([snap.sha256, *shas]).encode()).hexdigest()
+
+    def record(
+        self,
+        notice_id: int,
+        kind: ChangeKind,
+        old: Row[Any] | None,
+        new_id: int | None,
+        extracted: Extracted,
+        old_text: str = "",
+    ) -> None:
+        text = extracted.normalised()
+        delta = diff_texts(old_text, text) if kind == "edited" else None
+        change_id = nstore.add_change(
+            self.conn,
+            notice_id=notice_id,
+            run_id=self.run.id,
+            kind=kind,
+            old_version_id=old.id if old is not None else None,
+            new_version_id=new_id,
+            diff=delta.unified if delta else "",
+            baseline=self.baseline,
+            technical=self.technical,
+            created_at=self.now,
+        )
+        finding = classify(
+            self.taxonomy,
+            extracted.title,
+            extracted.body,
+            kind=kind,
+            diff_added=delta.added if delta else "",
+            diff_removed=delta.removed if delta else "",
+            published=extracted.published,
+            now=self.now,
+        )
+        status = (
+            "technical"
+            if self.technical
+            else _status_for(
+                finding.category,
+                self.baseline and kind == "new",
+                extracted.published,
+                self.now,
+                self.baseline_days,
+            )
+        )
+        fp = nstore.finding_fingerprint(
+            change_id, old.text_hash if old is not None else None, nstore.text_hash(extracted)
+        )
+        finding_id = nstore.add_finding(self.conn, change_id, finding, status, fp, self.now)
+        if status == "dismissed":
+            nstore.add_review(
+                self.conn, finding_id, "dismiss", "system", "classified irrelevant", fp, self.now
+            )
+        self.result.changes["baseline" if self.baseline and kind == "new" else kind] += 1
+        self.result.findings[finding.category] += 1
+
+    def content(self, snap: Row[Any], text: str, force: bool = False) -> None:
+        notice = self.known.get(snap.url) or nstore.get_or_create_notice(
+            self.conn, self.decl.id, snap.url, self.now
+        )
+        key = self.content_key(snap)
+        nstore.update_notice(
+            self.conn,
+            notice.id,
+            last_seen=self.now,
+            missing_count=0,
+            state="active",
+            last_sha256=key,
+        )
+        if notice.last_sha256 == key and notice.state == "active" and not force:
+            self.result.unchanged += 1  # same bytes: no extraction, no rows
+            return
+        listing_date = parse_date(snap.listing_date) if snap.listing_date else None
+        extracted = self.with_attachments(
+            snap, extract_text(self.decl.notice, snap.url, text, snap.listing_title, listing_date)
+        )
+        old = nstore.latest_version(self.conn, notice.id)
+        if old is not None and old.text_hash == nstore.text_hash(extracted):
+            self.result.unchanged += 1
+            return
+        new_id = nstore.add_version(
+            self.conn, notice.id, (old.seq + 1) if old else 1, extracted, snap.id, self.now
+        )
+        if old is None:
+            self.record(notice.id, "new", None, new_id, extracted)
+        else:
+            old_ex = Extracted(old.title, parse_date(old.published), old.body)
+            self.record(notice.id, "edited", old, new_id, extracted, old_ex.normalised())
+
+    def missing(self, snap: Row[Any]) -> None:
+        notice = self.known.get(snap.url)
+        if notice is None or notice.state != "active":
+            return
+        count = notice.missing_count + 1
+        nstore.update_notice(self.conn, notice.id, missing_count=count)
+        old = nstore.latest_version(self.conn, notice.id)
+        if count >= WITHDRAWN_AFTER and old is not None:
+            nstore.update_notice(self.conn, notice.id, state="withdrawn")
+            extracted = Extracted(old.title, parse_date(old.published), old.body)
+            self.record(notice.id, "withdrawn", old, None, extracted, extracted.normalised())
+
+    def notice(self, snap: Row[Any]) -> None:
+        if snap.status in (404, 410):
+            self.missing(snap)
+            return
+        verdict, text, _ = judge_snapshot(self.conn, self.decl, snap)
+        if verdict.state != "ok":
+            self.failures += 1
+            return
+        if snap.status == 304:
+            notice = self.known.get(snap.url)
+            if notice is not None:
+                nstore.update_notice(self.conn, notice.id, last_seen=self.now, missing_count=0)
+            self.result.unchanged += 1
+            return
+        self.content(snap, text)
