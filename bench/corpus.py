@@ -77,8 +77,7 @@ TEMPLATES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
             "关于{y}年国庆节假日资金清算安排的通知",
             (
                 "各收单机构、商户：",
-                "国庆节假期间（{ev}至{ev2}），T+1商户资金暂停划款，节后统一划付，划款日期为"
-                "{ev3}。",
+                "国庆节假期间（{ev}至{ev2}），T+1商户资金暂停划款，节后统一划付，划款日期为{ev3}。",
                 "跨境业务请在节前最后一个工作日15:00前提交。",
             ),
         ),
@@ -182,8 +181,7 @@ TEMPLATES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
             "中国人民银行关于印发《非银行支付机构监督管理条例实施细则》的通知",
             (
                 "银发〔{y}〕{n2}号",
-                "现将《非银行支付机构监督管理条例实施细则》印发给你们，自{ev}起施行，请遵照"
-                "执行。",
+                "现将《非银行支付机构监督管理条例实施细则》印发给你们，自{ev}起施行，请遵照执行。",
             ),
         ),
     ),
@@ -275,7 +273,7 @@ def make_notice(category: str, rng: random.Random, published: dt.date) -> Notice
     """One notice of ``category`` published on ``published``, with 1-4 filler paragraphs."""
     title, paragraphs = rng.choice(TEMPLATES[category])
     values = _fields(rng, published)
-    filler = rng.sample(FILLER[:-1], rng.randint(1, 4)) + [FILLER[-1]]
+    filler = [*rng.sample(FILLER[:-1], rng.randint(1, 4)), FILLER[-1]]
     return NoticeText(
         category,
         title.format(**values),

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, inspect, select
 
 from bench import sitegen
-from bench.measure import TICK, Measured, run_measured
+from bench.measure import TICK, Measured, run_measured, system_cpu_s, wait_quiet
 from bench.siteserver import ServerProcess
 from settlewatch.store.db import make_engine
 from settlewatch.store.schema import blobs, changes, findings, notices, snapshots, versions
@@ -52,6 +53,8 @@ class CrawlFigures:
     track_cpu_s: float  # everything but the crawler: startup, tracking
     track_rss_mb: float
     server_cpu_s: float  # the site server, for scale
+    background_cpu_s: float  # other processes on the machine during the crawl
+    busy_before: float  # how busy the cores were just before (0..1)
     changes: dict[str, int]  # kind → count, from the crawl's JSON summary
     new_rows: dict[str, int]  # table → rows added by this crawl
     responses: dict[str, int]  # HTTP status → count, as the server saw them
@@ -65,10 +68,33 @@ class CrawlFigures:
     def pages_per_s(self) -> float:
         return self.pages / self.wall_s if self.wall_s else 0.0
 
+    @property
+    def pages_per_cpu_s(self) -> float:
+        """Pages per CPU-second of the crawl's processes: steadier than wall time on a busy box."""
+        return self.pages / self.cpu_s if self.cpu_s else 0.0
+
+
+PYCACHE = Path(tempfile.gettempdir()) / "settlewatch-bench-pycache"
+
 
 def clean_env() -> dict[str, str]:
-    """The caller's environment without SETTLEWATCH_* settings, so only our flags count."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("SETTLEWATCH_")}
+    """The caller's environment without SETTLEWATCH_* settings, so only our flags count.
+
+    Bytecode is cached (outside the source tree) as in an installed deployment: with
+    PYTHONDONTWRITEBYTECODE every crawl would recompile settlewatch, ~0.8 s per process.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SETTLEWATCH_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
+
+
+def warm_up(workdir: Path) -> None:
+    """Compile and load what a crawl imports once, so the first measured crawl is not special."""
+    env = clean_env()
+    subprocess.run([SETTLEWATCH, "--help"], env=env, cwd=workdir, capture_output=True, check=True)
+    code = "import crawler.run, crawler.spiders.notices, settlewatch.track, settlewatch.crawl"
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=workdir, check=True)
 
 
 def count_rows(db_url: str) -> dict[str, int]:
@@ -88,6 +114,8 @@ def count_rows(db_url: str) -> dict[str, int]:
 def max_change_id(db_url: str) -> int:
     engine = make_engine(db_url)
     try:
+        if not inspect(engine).has_table("changes"):
+            return 0
         with engine.connect() as conn:
             return int(conn.scalar(select(func.max(changes.c.id))) or 0)
     finally:
@@ -129,7 +157,13 @@ def _server_cpu(pid: int) -> float:
 
 
 def figures(
-    scenario: str, m: Measured, before: dict[str, int], after: dict[str, int], server_cpu: float
+    scenario: str,
+    m: Measured,
+    before: dict[str, int],
+    after: dict[str, int],
+    server_cpu: float,
+    background: float = 0.0,
+    busy: float = 0.0,
 ) -> CrawlFigures:
     crawler = m.proc("crawler.run")
     root = m.procs[0] if m.procs else None
@@ -147,7 +181,9 @@ def figures(
     elif m.returncode != 0:
         error = f"exit {m.returncode}: {m.stderr.strip()[-300:]}"
     elif any(o.get("status") != "tracked" for o in outcomes):
-        error = "; ".join(f"{o['source']}: {o.get('error')}" for o in outcomes if o.get("status") != "tracked")
+        error = "; ".join(
+            f"{o['source']}: {o.get('error')}" for o in outcomes if o.get("status") != "tracked"
+        )
     fetch_end = (crawler.started_s + crawler.wall_s) if crawler else 0.0
     fetch_cpu = crawler.cpu_s if crawler else 0.0
     return CrawlFigures(
@@ -163,6 +199,8 @@ def figures(
         track_cpu_s=max(0.0, m.cpu_s - fetch_cpu),
         track_rss_mb=root.peak_rss_mb if root else 0.0,
         server_cpu_s=server_cpu,
+        background_cpu_s=background,
+        busy_before=busy,
         changes=kinds,
         new_rows={k: after[k] - before[k] for k in after},
         responses={},
@@ -171,14 +209,24 @@ def figures(
 
 
 def crawl_once(
-    scenario: str, db_url: str, decls: Path, workdir: Path, server: ServerProcess, timeout: float
+    scenario: str,
+    db_url: str,
+    decls: Path,
+    workdir: Path,
+    server: ServerProcess,
+    timeout: float,
+    quiet: tuple[float, float] = (1.0, 0.0),
 ) -> CrawlFigures:
+    """One measured ``settlewatch crawl``; ``quiet`` = (max busy fraction, max wait s) first."""
     before = count_rows(db_url)
-    stats0, cpu0 = server.stats(), _server_cpu(server.pid)
+    busy = wait_quiet(*quiet)
+    stats0, cpu0, sys0 = server.stats(), _server_cpu(server.pid), system_cpu_s()
     cmd = [SETTLEWATCH, "--db", db_url, "--sources", str(decls), "crawl", "--json"]
     m = run_measured(cmd, env=clean_env(), cwd=workdir, timeout=timeout)
-    stats1, cpu1 = server.stats(), _server_cpu(server.pid)
-    fig = figures(scenario, m, before, count_rows(db_url), cpu1 - cpu0)
+    stats1, cpu1, sys1 = server.stats(), _server_cpu(server.pid), system_cpu_s()
+    server_cpu = cpu1 - cpu0
+    background = max(0.0, sys1 - sys0 - m.cpu_s - server_cpu)
+    fig = figures(scenario, m, before, count_rows(db_url), server_cpu, background, busy)
     responses = {k: v - stats0.get(k, 0) for k, v in stats1.items() if v != stats0.get(k, 0)}
     return CrawlFigures(**{**fig.__dict__, "responses": responses})
 
@@ -193,6 +241,7 @@ def cycle(
     k: int,
     timeout: float,
     db_url: str | None = None,
+    quiet: tuple[float, float] = (1.0, 0.0),
     progress: Callable[[str], None] = lambda _m: None,
 ) -> list[CrawlFigures]:
     """One repetition of the four crawl scenarios on a fresh site and database."""
@@ -203,34 +252,45 @@ def cycle(
     decls = workdir / "decls"
     sitegen.write_decls(site, decls, server.bases)
     db_url = db_url or f"sqlite:///{workdir / f'rep{rep}.db'}"
+    warm_up(workdir)
     out = []
 
     def crawl(scenario: str) -> CrawlFigures:
-        fig = crawl_once(scenario, db_url, decls, workdir, server, timeout)
+        fig = crawl_once(scenario, db_url, decls, workdir, server, timeout, quiet)
         progress(
             f"rep {rep} {scenario}: {fig.pages} pages in {fig.wall_s:.2f} s "
-            f"({fig.pages_per_s:.0f} pages/s), changes {fig.changes or 'none'}"
+            f"({fig.pages_per_s:.0f} pages/s, {fig.cpu_s:.1f} CPU s, others "
+            f"{fig.background_cpu_s:.1f} CPU s), changes {fig.changes or 'none'}"
             + (f", error {fig.error}" if fig.error else "")
         )
         out.append(fig)
         return fig
 
-    crawl("first")
-    crawl("unchanged")
+    if crawl("first").error or crawl("unchanged").error:
+        return out  # the later scenarios need a tracked first crawl
     site = sitegen.touch(site)
     sitegen.save(site, site_dir)
     server.reload()
-    crawl("noise")
+    if crawl("noise").error:
+        return out
     site, truth = sitegen.mutate(site, k, seed=2 + rep)
     sitegen.save(site, site_dir)
     sitegen.save_truth(truth, site_dir)
     server.reload()
     last = max_change_id(db_url)
     fig = crawl("changes")
+    if fig.error:
+        return out
     found = [c for c in list_changes(db_url, workdir) if c["id"] > last]
     precision, recall, missed, extra = score(found, truth)
     out[-1] = CrawlFigures(
-        **{**fig.__dict__, "precision": precision, "recall": recall, "missed": missed, "extra": extra}
+        **{
+            **fig.__dict__,
+            "precision": precision,
+            "recall": recall,
+            "missed": missed,
+            "extra": extra,
+        }
     )
     progress(f"rep {rep} changes: precision {precision:.3f} recall {recall:.3f}")
     return out

@@ -10,15 +10,19 @@ bound. No psutil: /proc is all there is to read.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import platform
 import resource
 import signal
+import sqlite3
 import statistics
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import TypeVar
 
@@ -92,10 +96,12 @@ def _sample(pid: int, seen: dict[int, ProcSample], now: float) -> None:
     for line in _read(f"/proc/{pid}/status").splitlines():
         if line.startswith("VmHWM:"):
             hwm = int(line.split()[1])
+    # re-read: a child sampled between fork and exec still shows its parent's command line
+    cmd = _read(f"/proc/{pid}/cmdline").replace("\0", " ").strip()
     s = seen.get(pid)
     if s is None:
-        cmd = _read(f"/proc/{pid}/cmdline").replace("\0", " ").strip()
         s = seen[pid] = ProcSample(pid, int(fields[1]), cmd, now, now)
+    s.cmdline = cmd or s.cmdline
     s.last_seen, s.cpu_s, s.hwm_kb = now, max(s.cpu_s, cpu), max(s.hwm_kb, hwm)
 
 
@@ -134,10 +140,8 @@ def run_measured(
 
         def kill() -> None:
             timed_out.set()
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)  # the group this call started, nothing else
-            except ProcessLookupError:
-                pass
 
         timer = threading.Timer(timeout, kill)
         timer.start()
@@ -186,6 +190,61 @@ def timed(fn: Callable[[], T]) -> tuple[T, Timed]:
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result, Timed(wall, cpu, peak)
+
+
+def system_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all processes, all cores)."""
+    fields = _read("/proc/stat").splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
+def busy_fraction(window: float = 1.0) -> float:
+    """How busy the machine's cores are right now, 0..1, over ``window`` seconds."""
+    cpu0, t0 = system_cpu_s(), time.perf_counter()
+    time.sleep(window)
+    cores = len(os.sched_getaffinity(0))
+    return (system_cpu_s() - cpu0) / ((time.perf_counter() - t0) * cores)
+
+
+def wait_quiet(max_busy: float, max_wait: float) -> float:
+    """Wait (up to ``max_wait`` s) until other work leaves the cores mostly idle.
+
+    Several engineers share this machine; a measurement taken while a test suite runs is a
+    measurement of the test suite. Returns the busy fraction last seen.
+    """
+    deadline = time.monotonic() + max_wait
+    busy = busy_fraction()
+    while busy > max_busy and time.monotonic() < deadline:
+        time.sleep(3)
+        busy = busy_fraction()
+    return busy
+
+
+def machine() -> dict[str, str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal:")
+    )
+    return {
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "cpu": cpu,
+        "ram": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "sqlite": sqlite3.sqlite_version,
+        "scrapy": version("scrapy"),
+        "sqlalchemy": version("sqlalchemy"),
+    }
 
 
 def median(values: Sequence[float]) -> float:

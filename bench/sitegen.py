@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import CATEGORIES, make_notice
+from settlewatch.models import SourceKind
 
 LAYOUTS = ("article", "trs", "html5")  # trs pages are GBK-encoded
-KINDS = ("regulator", "scheme", "clearing", "acquirer")
+KINDS: tuple[SourceKind, ...] = ("regulator", "scheme", "clearing", "acquirer")
 PAGE_SIZE = 20  # listing entries per page
 EDITS = ("digit", "sentence", "title", "date")
 
@@ -95,13 +96,15 @@ def generate(sources: int, notices: int, seed: int = 1, today: dt.date | None = 
     out = []
     for s in range(sources):
         sid = f"bench_s{s:03d}"
-        days = sorted((rng.randint(0, 400) for _ in range(notices)))
+        days = sorted(rng.randint(0, 400) for _ in range(notices))
         items = []
         for j, ago in enumerate(days):
             published = today - dt.timedelta(days=ago)
             text = make_notice(CATEGORIES[(s + j) % len(CATEGORIES)], rng, published)
             slug = f"{published:%Y%m%d}_{s:03d}{j:03d}"
-            items.append(Notice(slug, text.category, text.title, published.isoformat(), text.paragraphs))
+            items.append(
+                Notice(slug, text.category, text.title, published.isoformat(), text.paragraphs)
+            )
         out.append(Source(sid, KINDS[s % len(KINDS)], LAYOUTS[s % len(LAYOUTS)], tuple(items)))
     return Site(seed, 0, today.isoformat(), tuple(out))
 
@@ -140,8 +143,16 @@ def mutate(site: Site, k: int, seed: int = 2) -> tuple[Site, list[Truth]]:
     new_in = rng.sample(range(len(sources)), min(n_new, len(sources)))
     for n, s in enumerate(new_in):
         src = sources[s]
-        text = make_notice(CATEGORIES[rng.randrange(len(CATEGORIES))], rng, dt.date.fromisoformat(site.today))
-        notice = Notice(f"{site.today.replace('-', '')}_new{site.epoch + 1}_{n}", text.category, text.title, site.today, text.paragraphs)
+        text = make_notice(
+            CATEGORIES[rng.randrange(len(CATEGORIES))], rng, dt.date.fromisoformat(site.today)
+        )
+        notice = Notice(
+            f"{site.today.replace('-', '')}_new{site.epoch + 1}_{n}",
+            text.category,
+            text.title,
+            site.today,
+            text.paragraphs,
+        )
         sources[s] = dataclasses.replace(src, notices=(notice, *src.notices))
         truth.append(Truth("new", src.id, notice_path(notice)))
     taken = {t.path for t in truth}

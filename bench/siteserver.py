@@ -50,7 +50,9 @@ class SiteServer:
         page, etag = self.routes.get(source_id, {}).get(path.split("?", 1)[0], (NOT_FOUND, ""))
         if etag and headers.get("if-none-match") == etag:
             self.counts["304"] += 1
-            return f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\n\r\n".encode()
+            return (
+                f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\n\r\n".encode()
+            )
         self.counts[str(page.status)] += 1
         head = (
             f"HTTP/1.1 {page.status} {'OK' if page.status == 200 else 'Not Found'}\r\n"
@@ -68,7 +70,7 @@ class SiteServer:
                 line = await reader.readline()
                 if not line:
                     break
-                method, path, *_ = line.decode("latin-1").split() + ["", ""]
+                method, path, *_ = [*line.decode("latin-1").split(), "", ""]
                 headers: dict[str, str] = {}
                 while (h := await reader.readline()) not in (b"\r\n", b"\n", b""):
                     name, _, value = h.decode("latin-1").partition(":")
@@ -92,7 +94,9 @@ async def _serve(folder: Path) -> None:
     port = 0
     for src, host in zip(site.sources, hosts, strict=True):
 
-        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter, sid: str = src.id) -> None:
+        async def handler(
+            r: asyncio.StreamReader, w: asyncio.StreamWriter, sid: str = src.id
+        ) -> None:
             await server.handle(sid, r, w)
 
         try:  # the same port on every address when it is free: easier to read

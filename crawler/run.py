@@ -33,32 +33,6 @@ def build_settings(db: str) -> Settings:
     return s
 
 
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def enable_playwright(s: Settings) -> None:
-    """Route requests marked playwright=True through the system chromium (scrapy-playwright)."""
-    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-    s.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="cmdline")
-    s.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", priority="cmdline")
-    s.set(
-        "PLAYWRIGHT_LAUNCH_OPTIONS",
-        {
-            "executable_path": os.environ.get("SETTLEWATCH_CHROMIUM", "/usr/bin/chromium"),
-            "headless": True,
-            "args": BROWSER_ARGS,
-        },
-        priority="cmdline",
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.run")
     parser.add_argument("--db", required=True)
@@ -72,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = build_settings(args.db)
     if args.render_js:
-        enable_playwright(settings)
+        settings.set("SETTLEWATCH_RENDER_JS", True, priority="cmdline")
     process = CrawlerProcess(settings)
     for run_id in args.run_ids:
         process.crawl(NoticeSpider, run_id=run_id, db=args.db)

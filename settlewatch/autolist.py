@@ -61,8 +61,12 @@ def _date_selector(member: _Element, today: dt.date) -> str | None:
 
 
 def _links(member: _Element) -> list[_Element]:
-    return [a for a in member.iter("a") if (a.get("href") or "").startswith(("http://", "https://"))
-            and len(" ".join(element_text(a).split())) >= 4]
+    return [
+        a
+        for a in member.iter("a")
+        if (a.get("href") or "").startswith(("http://", "https://"))
+        and len(" ".join(element_text(a).split())) >= 4
+    ]
 
 
 def candidates(doc: _Element, today: dt.date) -> list[Candidate]:
@@ -81,8 +85,7 @@ def candidates(doc: _Element, today: dt.date) -> list[Candidate]:
             date_sels = [_date_selector(m, today) for m in linked]
             dated = sum(1 for d in date_sels if d)
             best_sel = max(set(date_sels) - {None}, key=date_sels.count, default=None)
-            found.append(Candidate(f"{css_path(parent)} > {shape}", best_sel, len(linked),
-                                   dated))
+            found.append(Candidate(f"{css_path(parent)} > {shape}", best_sel, len(linked), dated))
     return sorted(found, key=lambda c: c.score, reverse=True)
 
 

@@ -126,41 +126,65 @@ def calendar_events(
     return sorted(events, key=lambda e: (str(e.start), e.uid))
 
 
-@lru_cache(maxsize=512)
-def calendar_ics(
-    entries: tuple[DigestEntry, ...], language: str, timezone: str, stamp: dt.datetime
-) -> str:
-    """The .ics text for ``entries``, or "" when none of them has a date worth a reminder.
+def _component(e: CalendarEvent, stamp: dt.datetime) -> icalendar.Event:
+    ev = icalendar.Event()
+    ev.add("uid", e.uid)
+    ev.add("sequence", e.sequence)
+    ev.add("dtstamp", stamp)
+    ev.add("summary", e.summary)
+    ev.add("dtstart", e.start)
+    ev.add("dtend", e.end)
+    ev.add("description", e.description)
+    ev.add("transp", "TRANSPARENT")  # a reminder, not a meeting that blocks time
+    if e.url:
+        ev.add("url", e.url)
+    if e.kind in ("window", "no_settlement", "deadline"):
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", e.summary)
+        alarm.add("trigger", dt.timedelta(days=-1))
+        ev.add_component(alarm)
+    return ev
 
-    Cached: merchants with the same flows share entries, and building iCalendar is not cheap.
-    """
-    tz = ZoneInfo(timezone)
-    events = calendar_events(entries, language, tz)
-    if not events:
-        return ""
+
+# Building iCalendar objects is slow next to rendering HTML, and merchants with the same flows
+# share entries: each entry's events are serialised once, and calendars are joined from them.
+@lru_cache(maxsize=16384)
+def _entry_ical(
+    entry: DigestEntry, language: str, timezone: str, stamp: dt.datetime
+) -> tuple[tuple[str, str, bool], ...]:
+    """(sort key, VEVENT text, timed) per event of one entry."""
+    return tuple(
+        (f"{e.start}|{e.uid}", _component(e, stamp).to_ical().decode("utf-8"), isinstance(e.start, dt.datetime))
+        for e in entry_events(entry, language, ZoneInfo(timezone))
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def _frame(language: str, timezone: str) -> tuple[str, str, str]:
+    """The calendar's head, its VTIMEZONE block and its tail, as text."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//settlewatch//digest//EN")
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", LABELS.get(language, LABELS["en"])["name"])
-    for e in events:
-        ev = icalendar.Event()
-        ev.add("uid", e.uid)
-        ev.add("sequence", e.sequence)
-        ev.add("dtstamp", stamp)
-        ev.add("summary", e.summary)
-        ev.add("dtstart", e.start)
-        ev.add("dtend", e.end)
-        ev.add("description", e.description)
-        ev.add("transp", "TRANSPARENT")  # a reminder, not a meeting that blocks time
-        if e.url:
-            ev.add("url", e.url)
-        if e.kind in ("window", "no_settlement", "deadline"):
-            alarm = icalendar.Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("description", e.summary)
-            alarm.add("trigger", dt.timedelta(days=-1))
-            ev.add_component(alarm)
-        cal.add_component(ev)
-    cal.add_missing_timezones()
-    return cal.to_ical().decode("utf-8")
+    head, tail = cal.to_ical().decode("utf-8").rsplit("END:VCALENDAR", 1)
+    probe = icalendar.Calendar()
+    ev = icalendar.Event()
+    ev.add("dtstart", dt.datetime(2026, 1, 1, tzinfo=ZoneInfo(timezone)))
+    probe.add_component(ev)
+    probe.add_missing_timezones()
+    zone = "".join(c.to_ical().decode("utf-8") for c in probe.walk("VTIMEZONE"))
+    return head, zone, "END:VCALENDAR" + tail
+
+
+def calendar_ics(
+    entries: tuple[DigestEntry, ...], language: str, timezone: str, stamp: dt.datetime
+) -> str:
+    """The .ics text for ``entries``, or "" when none of them has a date worth a reminder."""
+    events = sorted(e for entry in entries for e in _entry_ical(entry, language, timezone, stamp))
+    if not events:
+        return ""
+    head, zone, tail = _frame(language, timezone)
+    timed = any(t for _, _, t in events)
+    return head + (zone if timed else "") + "".join(text for _, text, _ in events) + tail

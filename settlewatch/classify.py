@@ -2,78 +2,31 @@
 
 Deterministic and explainable: every category is scored by the weighted rule hits of
 rules/taxonomy.yaml (a title hit counts title_weight times a body hit), suppress rules zero a
-category, and each hit is kept as a RuleHit with the text it matched. Nothing here reads files
-or the clock: ``now`` is passed in when time-based escalation is wanted.
+category, and each hit is kept as a RuleHit with the text it matched. Flows are the
+category's own, plus those the text names (flow keywords of rules/flows.yaml), or the
+category's fallback when it names none. Nothing here reads files or the clock: ``now`` is
+passed in when time-based escalation is wanted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from settlewatch import dates_patterns as P
-from settlewatch.dates import extract_dates, find_mentions
-from settlewatch.dates_patterns import fold
+from settlewatch.action import event_dates, fill, render_action
+from settlewatch.dates import extract_dates
+from settlewatch.edits import edit_hits
 from settlewatch.models import ChangeKind, DateValue, Finding, RuleHit, Span
-from settlewatch.taxonomy import IRRELEVANT, Category, Rule, Taxonomy
+from settlewatch.rulematch import Field, search
+from settlewatch.taxonomy_model import IRRELEVANT, Category, Taxonomy
 
-_NEGATIVE_REACH = 30  # characters either side of a hit searched for its counter-indicators
-_RATE = re.compile(r"\d+(?:\.\d+)?\s*[%‰]")
-_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千)?元")
-_MISSING = {"zh": "(未注明)", "en": "(not stated)"}
-_OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
-_FIELD = re.compile(r"\{(\w+)\}")
+__all__ = ["classify", "event_dates", "fill", "render_action"]
+
 _WINDOW_ENDS = {"window_start": "window_end", "no_settlement_start": "no_settlement_end"}
 
 
-@dataclass(frozen=True)
-class _Text:
-    """One field prepared once per call: folded for matching, plus the gate literals present."""
-
-    original: str
-    folded: str
-    candidates: frozenset[str]  # ids of the rules whose gate literals occur here
-
-    @classmethod
-    def of(cls, text: str, taxonomy: Taxonomy) -> _Text:
-        folded = fold(text)
-        lowered = folded.lower()
-        index, opens = taxonomy.gate_index, taxonomy.gate_rules
-        present = [lit for ch in index.keys() & set(lowered) for lit in index[ch] if lit in lowered]
-        return cls(text, folded, taxonomy.ungated.union(*(opens[lit] for lit in present)))
-
-    def match(self, rule: Rule, name: str) -> Span | None:
-        """The first match of ``rule`` here, unless a negative sits next to it."""
-        m = _match(rule, self.folded)
-        return Span(name, m.start(), m.end(), self.original[m.start() : m.end()]) if m else None
-
-
-def _match(rule: Rule, folded: str) -> re.Match[str] | None:
-    """The first match of ``rule`` in folded text, unless a counter-indicator sits next to it."""
-    m = rule.pattern.search(folded)
-    if m is not None and rule.negatives:
-        near = folded[max(0, m.start() - _NEGATIVE_REACH) : m.end() + _NEGATIVE_REACH]
-        if any(n.search(near) for n in rule.negatives):
-            return None
-    return m
-
-
-def _search(rule: Rule, fields: Mapping[str, _Text]) -> list[Span]:
-    """The first match of ``rule`` in each field it applies to, minus negated ones."""
-    spans = []
-    for name, f in fields.items():
-        # A rule whose gate literals are all absent cannot match: its regex is skipped.
-        if (rule.where == "both" or rule.where == name) and rule.id in f.candidates:
-            span = f.match(rule, name)
-            if span is not None:
-                spans.append(span)
-    return spans
-
-
 def _score(
-    taxonomy: Taxonomy, fields: Mapping[str, _Text]
+    taxonomy: Taxonomy, fields: Mapping[str, Field]
 ) -> tuple[dict[str, float], list[RuleHit]]:
     scores: dict[str, float] = {}
     hits: list[RuleHit] = []
@@ -84,13 +37,13 @@ def _score(
         for rule in cat.rules:
             if rule.id not in maybe:
                 continue
-            for span in _search(rule, fields):
+            for span in search(rule, fields):
                 w = rule.weight * (title_weight if span.field == "title" else 1.0)
                 total += w
                 hits.append(RuleHit(rule.id, cat.id, w, span))
         if total:
             for rule in cat.suppress:
-                for span in _search(rule, fields):
+                for span in search(rule, fields):
                     # Kept as evidence with a negative weight: why this category lost.
                     hits.append(RuleHit(rule.id, cat.id, -total, span))
                     total = 0.0
@@ -120,59 +73,27 @@ def _rank(taxonomy: Taxonomy, scores: dict[str, float]) -> tuple[str, tuple[str,
 
 
 def _flows(
-    taxonomy: Taxonomy, primary: Category, fields: Mapping[str, _Text], hits: list[RuleHit]
+    taxonomy: Taxonomy, primary: Category, fields: Mapping[str, Field], hits: list[RuleHit]
 ) -> tuple[str, ...]:
-    found = set(primary.flows)
+    """The category's flows, those the text names (citations aside), else its fallback."""
+    plain = {name: f.without_citations() for name, f in fields.items()}
     maybe = fields["title"].candidates | fields["body"].candidates
+    named: set[str] = set()
     for flow in taxonomy.flows:
+        if flow.id in primary.ignore_flows:
+            continue
         for rule in flow.keywords:
             if rule.id not in maybe:
                 continue
-            for span in _search(rule, fields):
-                found.add(flow.id)
+            for span in search(rule, plain):
+                named.add(flow.id)
                 hits.append(RuleHit(rule.id, flow.id, 0.0, span))
+    found = set(primary.flows) | named
+    if primary.fallback_flows and not named - set(primary.flows):
+        found.update(primary.fallback_flows)
+        listed = ",".join(primary.fallback_flows)
+        hits.append(RuleHit("flows.fallback", primary.id, 0.0, Span("category", 0, 0, listed)))
     return tuple(f.id for f in taxonomy.flows if f.id in found)
-
-
-def _first_new(pattern: re.Pattern[str], added: str, removed: str) -> re.Match[str] | None:
-    """The first match in ``added`` whose text ``removed`` does not have: what the edit changed."""
-    old = set(pattern.findall(removed))
-    return next((m for m in pattern.finditer(added) if m.group() not in old), None)
-
-
-def _edit_hits(
-    taxonomy: Taxonomy, category: str, added: str, removed: str, published: dt.date | None
-) -> tuple[list[RuleHit], int]:
-    """What an edit did: dates moved, a window extended, a rate or amount changed, cancelled."""
-    hits: list[RuleHit] = []
-    fa, fr = fold(added), fold(removed)
-
-    def hit(rule_id: str, m: re.Match[str] | None, field: str = "diff") -> None:
-        text = added if field == "diff" else removed
-        span = Span(field, m.start(), m.end(), text[m.start() : m.end()]) if m else None
-        hits.append(RuleHit(rule_id, category, 0.0, span or Span(field, 0, 0, "")))
-
-    _, new = find_mentions("", fa, published, folded=True)
-    _, old = find_mentions("", fr, published, folded=True)
-    changed = _first_new(P.ATOM, fa, fr)
-    if new and old and {m.start for m in new} != {m.start for m in old}:
-        hit("edit.date-moved", changed)
-    elif new and old:  # same days: compare the timed windows, when both sides state times
-        tn = [(m.start_key(), m.end_key()) for m in new if m.start_time or m.end_time]
-        to = [(m.start_key(), m.end_key()) for m in old if m.start_time or m.end_time]
-        if tn and to and set(tn) != set(to):
-            grew = min(tn)[0] < min(to)[0] or max(e for _, e in tn) > max(e for _, e in to)
-            hit("edit.window-extended" if grew else "edit.time-changed", changed)
-    for rule_id, pattern in (("edit.rate-changed", _RATE), ("edit.amount-changed", _AMOUNT)):
-        if pattern.search(fr) and (m := _first_new(pattern, fa, fr)):
-            hit(rule_id, m)
-    shift = 0
-    for er in taxonomy.edit_rules:
-        m = _match(er.rule, fa if er.side == "added" else fr)
-        if m:
-            hit(er.rule.id, m, "diff" if er.side == "added" else "diff_removed")
-            shift += er.shift
-    return hits, shift
 
 
 def _as_datetime(value: str) -> dt.datetime:
@@ -200,7 +121,7 @@ def _urgent(
 def _severity(
     taxonomy: Taxonomy,
     primary: Category,
-    fields: Mapping[str, _Text],
+    fields: Mapping[str, Field],
     hits: list[RuleHit],
     dates: dict[str, DateValue],
 ) -> tuple[str, int]:
@@ -209,7 +130,7 @@ def _severity(
     for sr in taxonomy.severity_rules:
         if sr.categories and primary.id not in sr.categories:
             continue
-        spans = _search(sr.rule, fields)
+        spans = search(sr.rule, fields)
         if spans:
             hits.append(RuleHit(sr.rule.id, primary.id, 0.0, spans[0]))
             severity, fixed = (
@@ -239,20 +160,21 @@ def classify(
     within urgent_hours (or under way) becomes S4. Notice times are wall-clock times as
     written, so ``now`` is compared as a wall-clock time too (an aware ``now`` loses its zone).
     """
-    fields = {"title": _Text.of(title, taxonomy), "body": _Text.of(body, taxonomy)}
+    fields = {"title": Field.of("title", title, taxonomy), "body": Field.of("body", body, taxonomy)}
     scores, hits = _score(taxonomy, fields)
     primary_id, secondary, confidence = _rank(taxonomy, scores)
     primary = taxonomy.category(primary_id)
     dates = extract_dates(fields["title"].folded, fields["body"].folded, published, folded=True)
     order = [s.id for s in taxonomy.severities]
+    if confidence < taxonomy.scoring.review_below:  # a close call: a person should look
+        span = Span("category", 0, 0, f"{confidence:.3f}")
+        hits.append(RuleHit("review.low-confidence", primary_id, 0.0, span))
     if primary_id == IRRELEVANT:
         return Finding(primary_id, primary.severity, (), dates, tuple(hits), confidence)
     severity, shift = _severity(taxonomy, primary, fields, hits, dates)
     if kind == "edited" and (diff_added or diff_removed):
-        edit_hits, edit_shift = _edit_hits(
-            taxonomy, primary_id, diff_added, diff_removed, published
-        )
-        hits += edit_hits
+        more, edit_shift = edit_hits(taxonomy, primary_id, diff_added, diff_removed, published)
+        hits += more
         shift += edit_shift
     elif kind == "withdrawn":  # the page is gone: the Finding says so, with the title as evidence
         hits.append(
@@ -266,39 +188,3 @@ def classify(
         hits.append(RuleHit("severity.urgent", primary_id, 0.0, span))
     flows = _flows(taxonomy, primary, fields, hits)
     return Finding(primary_id, severity, flows, dates, tuple(hits), confidence, secondary)
-
-
-def event_dates(
-    category: Category, dates: Mapping[str, DateValue]
-) -> tuple[DateValue | None, DateValue | None]:
-    """The event's start and end by the category's `dates` choice (first key stated wins)."""
-    start = next((dates[k] for k in category.start_keys if k in dates), None)
-    end = next((dates[k] for k in category.end_keys if k in dates), None)
-    return start, end
-
-
-def fill(template: str, values: Mapping[str, str | None], lang: str = "en") -> str:
-    """Fill ``{field}`` placeholders; a [segment] with a missing field is left out whole."""
-
-    def present(name: str) -> bool:
-        return bool(values.get(name))
-
-    def optional(m: re.Match[str]) -> str:
-        names = _FIELD.findall(m[1])
-        return m[1] if all(present(n) for n in names) else ""
-
-    text = _OPTIONAL.sub(optional, template)
-    return _FIELD.sub(lambda m: values.get(m[1]) or _MISSING.get(lang, _MISSING["en"]), text)
-
-
-def _show(value: DateValue | None) -> str | None:
-    return value.value.replace("T", " ") if value else None
-
-
-def render_action(taxonomy: Taxonomy, finding: Finding, lang: str) -> str:
-    """The category's default merchant action, filled with the Finding's dates."""
-    category = taxonomy.category(finding.category)
-    start, end = event_dates(category, finding.dates)
-    values: dict[str, str | None] = {k: _show(v) for k, v in finding.dates.items()}
-    values["start"], values["end"] = _show(start), _show(end)
-    return fill(category.action(lang), values, lang)

@@ -47,6 +47,44 @@ SETTINGS: tuple[Setting, ...] = (
         "renewals; a killed crawl frees it after this time.",
     ),
     Setting("crawl_timeout", "1800", "Seconds before a crawl process is stopped."),
+    Setting(
+        "smtp_url",
+        "",
+        "smtp://[user[:pass]@]host[:port], smtps://host, or "
+        "smtp://host:587?starttls=1. Keep passwords in the environment.",
+    ),
+    Setting(
+        "mail_from", "", "Sender of digests and alerts, e.g. Settlewatch <alerts@example.com>."
+    ),
+    Setting("operator_email", "", "Operator addresses for source-health alerts (comma-separated)."),
+    Setting("operator_webhooks", "", "Operator apprise URLs for source-health alerts."),
+    Setting("outbox_max_attempts", "5", "Delivery attempts before an outbox row is failed."),
+    Setting("outbox_backoff", "60", "Seconds before the first retry; doubled each time."),
+    Setting("outbox_lease", "300", "Seconds before a crashed sender's claimed row is recovered."),
+    Setting("secret_key", "", "Signs web sessions and CSRF tokens; same value for every worker."),
+    Setting("secure_cookies", "0", "1: send the session cookie over HTTPS only."),
+    Setting("trusted_proxies", "0", "How many proxies' X-Forwarded-* headers to trust."),
+    Setting(
+        "digest_cron",
+        "0 9 * * 1",
+        "When the scheduler sends the weekly digest: a crontab "
+        "line in `timezone` (default Monday 09:00).",
+    ),
+    Setting("health_cron", "0 6 * * *", "When the scheduler's daily health check runs."),
+    Setting("stale_days", "3", "A source with no successful crawl for this many days is stale."),
+    Setting("alerts_interval", "60", "Seconds between the scheduler's outbox polls for alerts."),
+    Setting(
+        "misfire_grace_seconds",
+        "3600",
+        "A crawl missed while the scheduler was down still runs, once, if at most this late.",
+    ),
+    Setting("scheduler_workers", "8", "How many crawls the scheduler runs at the same time."),
+    Setting(
+        "scrapyd_url",
+        "",
+        "Scrapyd server to send crawls to (http://host:6800); empty = local crawler processes.",
+    ),
+    Setting("scrapyd_project", "settlewatch", "Scrapyd project the crawler egg is deployed to."),
     Setting("timezone", "Asia/Shanghai", "Time zone used for dates in digests."),
 )
 

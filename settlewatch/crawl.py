@@ -7,6 +7,7 @@ restart), then track each fetched run in its own transaction and release the lea
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, or_, select, update
 
+from settlewatch.alert import operator_recipients
 from settlewatch.config import Config
 from settlewatch.dispatch import Fetcher, LocalFetch, ScrapydFetch
 from settlewatch.errors import LockedError, OperationalError
@@ -53,7 +55,9 @@ class CrawlOutcome:
 
 
 def lease_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Who holds a lease: host and pid for the operator, plus a token per call, because one
+    process (the scheduler's threads, the web app's workers) may start several crawls."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def scrapyd_server(cfg: Config) -> Scrapyd | None:
@@ -70,7 +74,7 @@ def fetcher_for(
 ) -> Fetcher:
     server = scrapyd_server(cfg)
     if server is not None:
-        return ScrapydFetch(server, db_url, run_ids, cfg)
+        return ScrapydFetch(server, db_url, run_ids, cfg, render_js=render_js)
     return LocalFetch(db_url, run_ids, cfg, render_js=render_js)
 
 
@@ -99,6 +103,8 @@ def _supervise(
             renew_leases(engine, leased, owner, lease)
         return reason
 
+    if stop.is_set():  # shutting down before the crawler started: do not start it
+        return STOPPED
     try:
         fetcher.start()
         while not fetcher.done(TICK):
@@ -205,7 +211,11 @@ def run_crawls(
                 result = TrackResult(sid, run_id, "aborted")
             else:
                 result = track_run(
-                    engine, run_id, taxonomy, baseline_days=cfg.get_int("baseline_days")
+                    engine,
+                    run_id,
+                    taxonomy,
+                    baseline_days=cfg.get_int("baseline_days"),
+                    recipients=operator_recipients(values=cfg.values),
                 )
                 if result.status != "tracked":
                     _abort(engine, run_id, error or "crawler stopped before finishing")

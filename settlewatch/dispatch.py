@@ -103,7 +103,15 @@ class ScrapydFetch:
 
     POLL = 1.0  # seconds between listjobs.json calls
 
-    def __init__(self, server: Scrapyd, db_url: str, run_ids: list[int], cfg: Config) -> None:
+    def __init__(
+        self,
+        server: Scrapyd,
+        db_url: str,
+        run_ids: list[int],
+        cfg: Config,
+        *,
+        render_js: bool = False,
+    ) -> None:
         self.server = server
         self.db_url = shared_db_url(db_url)
         self.run_ids = run_ids
@@ -112,6 +120,9 @@ class ScrapydFetch:
             "DOWNLOAD_TIMEOUT": cfg.get("download_timeout"),
             "DOWNLOAD_MAXSIZE": cfg.get("max_response_bytes"),
         }
+        if render_js:
+            # what `crawler.run --render-js` does locally; the crawler settings must honour it
+            self.settings["SETTLEWATCH_RENDER_JS"] = "1"
         self.jobs: dict[str, int] = {}  # Scrapyd job id → run id
         self.finished: set[str] = set()
         self.last_poll = 0.0

@@ -3,7 +3,9 @@
 The corpus format and the date-scoring convention are those of shared/corpus/README.md: a row
 counts for dates when its `effective` label is a date, a date-time or a range; the extracted
 start must match to the day (to the minute when the label has a time) and, for a range, the
-end too; for holiday arrangements each end may be off by one day.
+end too; for holiday arrangements each end may be off by one day. Flows are scored as a
+micro-averaged F1 over every row that carries a `flows` label. Everything is scored end to
+end, through the predicted category, as a merchant would see it.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from settlewatch.classify import classify, event_dates
 from settlewatch.errors import InputError
-from settlewatch.models import DateValue
+from settlewatch.models import DateValue, Finding
 from settlewatch.taxonomy import Taxonomy
 
 _POINT = re.compile(r"^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?$")
 _SEVERITY = re.compile(r"\bsev:(S\d)")
+_ROW_FIX = "one JSON object per line with id, title, text, published, category, flows, effective"
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,13 @@ class RowResult:
     secondary: tuple[str, ...]
     confidence: float
     date_label: str | None
-    date_found: str | None  # "start" or "start/end" as extracted
+    effective: str | None  # the predicted event in the corpus's own format
     date_scored: bool
     date_ok: bool
     severity_gold: str | None
     severity: str
+    flows_gold: tuple[str, ...] | None  # None: the row has no flows label
+    flows: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,31 @@ class EvalReport:
     def severity_correct(self) -> int:
         return sum(r.severity_gold == r.severity for r in self.rows)
 
+    def flow_counts(self) -> tuple[int, int, int]:
+        """(true positives, false positives, false negatives) over every labelled row."""
+        tp = fp = fn = 0
+        for r in self.rows:
+            if r.flows_gold is None:
+                continue
+            gold, got = set(r.flows_gold), set(r.flows)
+            tp, fp, fn = tp + len(gold & got), fp + len(got - gold), fn + len(gold - got)
+        return tp, fp, fn
+
+    @property
+    def flows_precision(self) -> float:
+        tp, fp, _ = self.flow_counts()
+        return tp / (tp + fp) if tp + fp else 0.0
+
+    @property
+    def flows_recall(self) -> float:
+        tp, _, fn = self.flow_counts()
+        return tp / (tp + fn) if tp + fn else 0.0
+
+    @property
+    def flows_micro_f1(self) -> float:
+        tp, fp, fn = self.flow_counts()
+        return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
+
 
 def _parse_label(label: object) -> tuple[str, str | None] | None:
     """(start, end) of a scorable label, or None for null, month-only and free-text labels."""
@@ -119,65 +150,85 @@ def _day_gap(a: str, b: str) -> int:
     return abs((dt.date.fromisoformat(a[:10]) - dt.date.fromisoformat(b[:10])).days)
 
 
+def corpus_effective(taxonomy: Taxonomy, finding: Finding) -> str | None:
+    """The Finding's event in the corpus's format: `YYYY-MM-DD[ HH:MM]`, `START/END` or None."""
+    start, end = event_dates(taxonomy.category(finding.category), finding.dates)
+    if start is None:
+        return None
+    text = start.value.replace("T", " ")
+    return f"{text}/{end.value.replace('T', ' ')}" if end else text
+
+
 def score_dates(
     label: object, category_id: str, taxonomy: Taxonomy, dates: dict[str, DateValue]
-) -> tuple[bool, bool, str | None]:
-    """(scored, correct, what was found) for one row, by the corpus convention."""
-    start, end = event_dates(taxonomy.category(category_id), dates)
-    found = (start.value if start else "-") + (f"/{end.value}" if end else "")
+) -> tuple[bool, bool]:
+    """(scored, correct) for one row, by the corpus convention."""
     parsed = _parse_label(label)
     if parsed is None:
-        return False, False, found if start or end else None
+        return False, False
+    start, end = event_dates(taxonomy.category(category_id), dates)
     slack = 1 if category_id == "holiday_settlement" else 0
     ok = _matches(parsed[0], start, slack) and (
         parsed[1] is None or _matches(parsed[1], end, slack)
     )
-    return True, ok, found if start or end else None
+    return True, ok
+
+
+def _row(path: Path, n: int, line: str) -> dict[str, Any]:
+    try:
+        row = json.loads(line)
+        if not isinstance(row, dict):
+            raise TypeError("not a JSON object")
+        for key in ("title", "text", "category"):
+            if not isinstance(row.get(key), str):
+                raise KeyError(key)
+        if row.get("published"):
+            dt.date.fromisoformat(row["published"])
+        flows = row.get("flows")
+        if flows is not None and not (
+            isinstance(flows, list) and all(isinstance(f, str) for f in flows)
+        ):
+            raise TypeError("flows must be a list of flow ids")
+    except (ValueError, KeyError, TypeError) as exc:
+        what = f"missing or non-text field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise InputError(str(path), f"bad corpus row: {what}", line=n, fix=_ROW_FIX) from exc
+    return row
+
+
+def score_row(taxonomy: Taxonomy, row: dict[str, Any], n: int) -> RowResult:
+    """Classify one corpus row and compare it with its labels."""
+    published = dt.date.fromisoformat(row["published"]) if row.get("published") else None
+    finding = classify(taxonomy, row["title"], row["text"], published=published)
+    label = row.get("effective")
+    scored, ok = score_dates(label, finding.category, taxonomy, finding.dates)
+    sev = _SEVERITY.search(row.get("notes") or "")
+    flows = row.get("flows")
+    return RowResult(
+        id=str(row.get("id", n)),
+        gold=row["category"],
+        predicted=finding.category,
+        secondary=finding.secondary,
+        confidence=finding.confidence,
+        date_label=label if isinstance(label, str) else None,
+        effective=corpus_effective(taxonomy, finding),
+        date_scored=scored,
+        date_ok=ok,
+        severity_gold=sev.group(1) if sev else None,
+        severity=finding.severity,
+        flows_gold=tuple(flows) if flows is not None else None,
+        flows=finding.flows,
+    )
 
 
 def evaluate(path: Path | str, taxonomy: Taxonomy) -> EvalReport:
     """Classify every row of the JSONL corpus at ``path`` and score it against its labels."""
     path = Path(path)
-    results: list[RowResult] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read: {exc}") from exc
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            published = dt.date.fromisoformat(row["published"]) if row.get("published") else None
-            gold, title, text = row["category"], row["title"], row["text"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(
-                str(path),
-                f"bad corpus row: {exc}",
-                line=n,
-                fix="one JSON object per line with title, text, category",
-            ) from exc
-        finding = classify(taxonomy, title, text, published=published)
-        # Dates are scored through the predicted category, end to end, as a merchant sees them.
-        scored, ok, found = score_dates(
-            row.get("effective"), finding.category, taxonomy, finding.dates
-        )
-        sev = _SEVERITY.search(row.get("notes") or "")
-        results.append(
-            RowResult(
-                str(row.get("id", n)),
-                gold,
-                finding.category,
-                finding.secondary,
-                finding.confidence,
-                row.get("effective") if isinstance(row.get("effective"), str) else None,
-                found,
-                scored,
-                ok,
-                sev.group(1) if sev else None,
-                finding.severity,
-            )
-        )
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot read: {exc}", fix="pass a UTF-8 JSONL file") from exc
+    rows = [(n, _row(path, n, line)) for n, line in enumerate(lines, start=1) if line.strip()]
+    results = [score_row(taxonomy, row, n) for n, row in rows]
     stats = tuple(
         CategoryStats(
             c.id,
@@ -188,32 +239,3 @@ def evaluate(path: Path | str, taxonomy: Taxonomy) -> EvalReport:
         for c in taxonomy.categories
     )
     return EvalReport(tuple(results), stats)
-
-
-def format_report(report: EvalReport) -> str:
-    """A plain-text report: headline figures, per-category table and the misses."""
-    out = [
-        f"category accuracy: {report.correct}/{report.total} = {report.accuracy:.1%}",
-        f"date accuracy:     {report.date_correct}/{report.date_total} = {report.date_accuracy:.1%}",
-    ]
-    if report.severity_total:
-        out.append(
-            f"severity match:    {report.severity_correct}/{report.severity_total} = "
-            f"{report.severity_correct / report.severity_total:.1%}"
-        )
-    out += ["", f"{'category':<22}{'support':>8}{'predicted':>10}{'precision':>10}{'recall':>8}"]
-    for s in report.per_category:
-        if s.support or s.predicted:
-            out.append(
-                f"{s.category:<22}{s.support:>8}{s.predicted:>10}"
-                f"{s.precision:>10.2f}{s.recall:>8.2f}"
-            )
-    misses = [r for r in report.rows if r.gold != r.predicted]
-    if misses:
-        out += ["", "category misses:"]
-        out += [f"  {r.id}: {r.gold} -> {r.predicted} ({r.confidence:.2f})" for r in misses]
-    wrong = [r for r in report.rows if r.date_scored and not r.date_ok]
-    if wrong:
-        out += ["", "date misses:"]
-        out += [f"  {r.id}: label {r.date_label} found {r.date_found or '-'}" for r in wrong]
-    return "\n".join(out)

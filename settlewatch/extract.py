@@ -52,8 +52,14 @@ def main_content(html_text: str, url: str) -> str:
     """The main text of a page by trafilatura's boilerplate removal (zero-config sources)."""
     import trafilatura
 
-    found = trafilatura.extract(html_text, url=url, include_tables=True, include_comments=False,
-                                favor_recall=True, deduplicate=False)
+    found = trafilatura.extract(
+        html_text,
+        url=url,
+        include_tables=True,
+        include_comments=False,
+        favor_recall=True,
+        deduplicate=False,
+    )
     return found or ""
 
 

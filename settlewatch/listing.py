@@ -42,8 +42,12 @@ def parse_html_listing(rule: ListingRule, url: str, text: str, today: dt.date) -
         detected = detect_listing(url, text, today)
         if detected is None:
             return ListingPage((), ())
-        rule = dataclasses.replace(detected, next_page=rule.next_page, max_pages=rule.max_pages,
-                                   link_pattern=rule.link_pattern)
+        rule = dataclasses.replace(
+            detected,
+            next_page=rule.next_page,
+            max_pages=rule.max_pages,
+            link_pattern=rule.link_pattern,
+        )
     doc = parse_html(text, url)
     blocks = doc.cssselect(rule.item) if rule.item else [doc]
     pattern = re.compile(rule.link_pattern) if rule.link_pattern else None

@@ -115,9 +115,6 @@ def build_email(row: OutboxRow, settings: SmtpSettings) -> EmailMessage:
     msg["Message-ID"] = message_id(row.idempotency_key, settings.domain)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies
     msg["X-Settlewatch-Key"] = row.idempotency_key
-    lang = _LANG.search(row.body_html[:500])
-    if lang:
-        msg["Content-Language"] = lang[1]
     # base64 keeps CJK text compact and needs no 8BITMIME from the server
     msg.set_content(row.body_text, charset="utf-8", cte="base64")
     if row.body_html:
@@ -125,13 +122,19 @@ def build_email(row: OutboxRow, settings: SmtpSettings) -> EmailMessage:
     for a in row.attachments:
         maintype, _, subtype = a.content_type.partition("/")
         params = {"method": "PUBLISH"} if subtype == "calendar" else {}
-        msg.add_attachment(
-            a.text.encode("utf-8"),
-            maintype=maintype,
-            subtype=subtype,
-            filename=a.filename,
-            params=params,
-        )
+        if maintype == "text":
+            msg.add_attachment(
+                a.text, subtype=subtype, charset="utf-8", cte="base64", filename=a.filename,
+                params=params,
+            )  # fmt: skip
+        else:
+            msg.add_attachment(
+                a.text.encode("utf-8"), maintype=maintype, subtype=subtype, filename=a.filename
+            )
+    # set last: set_content and make_mixed move Content-* headers into the sub-parts
+    lang = _LANG.search(row.body_html[:500])
+    if lang:
+        msg["Content-Language"] = lang[1]
     return msg
 
 

@@ -21,12 +21,15 @@ import yaml
 
 from settlewatch.errors import InputError
 from settlewatch.models import Merchant
+from settlewatch.notifier import check_url
 from settlewatch.resources import rules_dir
 from settlewatch.yamlfile import Lines, field_line, iter_errors, load_yaml, validate
 
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "name", "email", "language", "acquirers", "flows")
-OPTIONAL_FIELDS: tuple[str, ...] = ("channels", "region")
-LIST_FIELDS: tuple[str, ...] = ("acquirers", "flows", "channels")
+OPTIONAL_FIELDS: tuple[str, ...] = ("channels", "region", "webhooks", "send_empty")
+LIST_FIELDS: tuple[str, ...] = ("acquirers", "flows", "channels", "webhooks")
+_TRUE = {"true", "1", "yes", "y"}
+_FALSE = {"false", "0", "no", "n", ""}
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -226,6 +229,19 @@ def _check(
                     f"unknown flow '{flow}'",
                     "use flow ids from rules/flows.yaml: " + ", ".join(sorted(known_flows)),
                 )
+    send_empty = v.get("send_empty", False)
+    if isinstance(send_empty, str):
+        if send_empty.strip().lower() not in _TRUE | _FALSE:
+            raise fail("send_empty", f"'{send_empty}' is not true or false", "write true or false")
+        send_empty = send_empty.strip().lower() in _TRUE
+    for url in v.get("webhooks", ()):
+        problem = check_url(url)
+        if problem:
+            raise fail(
+                "webhooks",
+                f"webhook {url!r}: {problem}",
+                "use an apprise URL such as json://host/path or dingtalk://${TOKEN}",
+            )
     return Merchant(
         id=mid,
         name=v["name"],
@@ -235,6 +251,8 @@ def _check(
         flows=tuple(v["flows"]),
         channels=tuple(v.get("channels", ())),
         region=v.get("region") or "CN",
+        webhooks=tuple(v.get("webhooks", ())),
+        send_empty=bool(send_empty),
     )
 
 

@@ -27,13 +27,13 @@ class ListingRule:
     title: str | None = None  # CSS selector of the title; default: the link text
     date: str | None = None  # CSS selector of the listing date
     next_page: str | None = None  # CSS selector of the link to the next page
+    max_pages: int = 3
+    link_pattern: str | None = None  # regex a notice URL must match
 
     @property
     def auto(self) -> bool:
         """Only a URL was declared: the crawler finds the notice list itself."""
         return self.type == "html" and self.item is None and self.link is None
-    max_pages: int = 3
-    link_pattern: str | None = None  # regex a notice URL must match
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,9 @@ def fetch(url: str, user_agent: str, timeout: float, max_bytes: int) -> tuple[in
     """(status, content type, body). Raises OSError/URLError when nothing answered."""
     req = urllib.request.Request(url, headers={"User-Agent": user_agent, "Accept": "*/*"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (http/https only)
+        with urllib.request.urlopen(
+            req, timeout=timeout
+        ) as resp:  # http(s) only: checked by the callers
             return resp.status, resp.headers.get("Content-Type", ""), resp.read(max_bytes + 1)
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers.get("Content-Type", ""), exc.read(max_bytes + 1)
@@ -47,8 +49,14 @@ def _unreachable(exc: BaseException) -> str:
     return f"{type(reason).__name__}: {reason}"
 
 
-def probe_listing(rule: ListingRule, user_agent: str, timeout: float, max_bytes: int,
-                  forced_encoding: str | None = None, today: dt.date | None = None) -> Probe:
+def probe_listing(
+    rule: ListingRule,
+    user_agent: str,
+    timeout: float,
+    max_bytes: int,
+    forced_encoding: str | None = None,
+    today: dt.date | None = None,
+) -> Probe:
     try:
         status, ctype, body = fetch(rule.url, user_agent, timeout, max_bytes)
     except (OSError, urllib.error.URLError, ValueError) as exc:

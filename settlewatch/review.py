@@ -173,6 +173,10 @@ def decide(
             raise UsageError("dismissing a finding needs a reason (fix: say why it is dismissed)")
         status, current = "dismissed", ()
     elif decision == "defer":
+        if row.status != "pending":
+            raise UsageError(
+                f"finding {finding_id} is {row.status}; only a pending one is deferred"
+            )
         if until is None or until <= now:
             raise UsageError("deferring needs a date in the future (fix: give --until / a date)")
         status, current = "pending", ()

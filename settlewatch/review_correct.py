@@ -93,7 +93,9 @@ def check_corrections(
             out["flows"] = {"from": list(finding["flows"] or []), "to": ordered}
     if wanted.get("dates") is not None:
         if not isinstance(wanted["dates"], dict):
-            raise UsageError("dates must map a date key to a value (fix: {'effective': 'YYYY-MM-DD'})")
+            raise UsageError(
+                "dates must map a date key to a value (fix: {'effective': 'YYYY-MM-DD'})"
+            )
         old = dict(finding["dates"] or {})
         new = _check_dates(old, wanted["dates"], reviewer)
         if new is not None:

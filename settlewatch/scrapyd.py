@@ -69,15 +69,15 @@ class Scrapyd:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as resp:
                 data: dict[str, Any] = json.loads(resp.read().decode("utf-8"))
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise FetchError(f"Scrapyd at {self._safe_url()}: {name} failed: {exc}") from exc
+            raise FetchError(f"Scrapyd at {self.safe_url()}: {name} failed: {exc}") from exc
         if data.get("status") != "ok":
             raise FetchError(
-                f"Scrapyd at {self._safe_url()}: {name} answered "
+                f"Scrapyd at {self.safe_url()}: {name} answered "
                 f"{data.get('status')}: {data.get('message', '').strip()}"
             )
         return data
 
-    def _safe_url(self) -> str:
+    def safe_url(self) -> str:
         parts = urllib.parse.urlsplit(self.url)
         host = parts.hostname or ""
         return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"

@@ -4,188 +4,52 @@
 JSON Schemas, then checks what a schema cannot: every regex compiles, every flow a category
 names exists, ids are unique, severities are declared, and action templates name known fields.
 Any problem raises RuleError with the file, the line, the field and the fix, at load time, never
-halfway through a classification run. Regexes are compiled once here.
+halfway through a classification run. Regexes are compiled once here. The loaded shapes live
+in ``settlewatch.taxonomy_model`` and are re-exported from here.
 """
 
 from __future__ import annotations
 
 import re
-import re._parser as sre_parse  # the stdlib's own regex parser: used to derive literal gates
 import string
-from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from settlewatch.errors import RuleError
 from settlewatch.resources import rules_dir as default_rules_dir
+from settlewatch.rulegate import literal_gate, with_first_chars
+from settlewatch.taxonomy_model import (
+    ACTION_FIELDS,
+    IRRELEVANT,
+    Category,
+    EditRule,
+    Flow,
+    Rule,
+    Scoring,
+    Severity,
+    SeverityRule,
+    Taxonomy,
+)
 from settlewatch.yamlfile import Lines, field_line, load_yaml, validate
 
-IRRELEVANT = "irrelevant"
-# Fields an action template may use (see rules/taxonomy.yaml).
-ACTION_FIELDS = frozenset(("start", "end", "resume", "effective", "effective_last", "deadline"))
-ACTION_FIELDS |= {"expires", "window_start", "window_end", "published"}
-ACTION_FIELDS |= {"no_settlement_start", "no_settlement_end"}
+__all__ = [
+    "ACTION_FIELDS",
+    "IRRELEVANT",
+    "Category",
+    "EditRule",
+    "Flow",
+    "Rule",
+    "Scoring",
+    "Severity",
+    "SeverityRule",
+    "Taxonomy",
+    "literal_gate",
+    "load_taxonomy",
+]
+
 _ESCAPES = re.compile(r"\\.")
 _LATIN = re.compile(r"[A-Za-z]")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One pattern that votes for ``target`` (a category or a flow id)."""
-
-    id: str
-    target: str
-    pattern: re.Pattern[str]
-    where: str = "both"  # "title" | "body" | "both"
-    weight: float = 1.0
-    negatives: tuple[re.Pattern[str], ...] = ()
-    # Literals (lower-cased) of which every match contains one; None when none can be derived.
-    # classify skips the regex when none of them is in the text: most rules fail this cheaply.
-    gate: frozenset[str] | None = None
-
-
-@dataclass(frozen=True)
-class Category:
-    id: str
-    zh: str
-    en: str
-    severity: str
-    flows: tuple[str, ...]
-    action_zh: str
-    action_en: str
-    rules: tuple[Rule, ...]
-    suppress: tuple[Rule, ...] = ()
-    urgent_on: tuple[str, ...] = ()
-    start_keys: tuple[str, ...] = ("effective",)
-    end_keys: tuple[str, ...] = ("effective_last",)
-
-    def name(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
-
-    def action(self, lang: str) -> str:
-        return self.action_zh if lang == "zh" else self.action_en
-
-
-@dataclass(frozen=True)
-class Flow:
-    id: str
-    zh: str
-    en: str
-    keywords: tuple[Rule, ...] = ()
-
-
-@dataclass(frozen=True)
-class Severity:
-    id: str
-    zh: str
-    en: str
-
-
-@dataclass(frozen=True)
-class SeverityRule:
-    rule: Rule
-    categories: tuple[str, ...] = ()  # empty: any category
-    severity: str | None = None
-    shift: int = 0
-    drop_dates: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class EditRule:
-    rule: Rule
-    side: str = "added"  # "added" | "removed"
-    shift: int = 0
-
-
-@dataclass(frozen=True)
-class Scoring:
-    title_weight: float = 2.0
-    min_score: float = 2.5
-    secondary_ratio: float = 0.6
-    urgent_hours: int = 72
-
-
-@dataclass(frozen=True)
-class Taxonomy:
-    categories: tuple[Category, ...]
-    flows: tuple[Flow, ...]
-    severities: tuple[Severity, ...]
-    scoring: Scoring = Scoring()
-    severity_rules: tuple[SeverityRule, ...] = ()
-    edit_rules: tuple[EditRule, ...] = ()
-    path: str = ""
-    # Derived here so that classify does no lookups per call: categories by id, every gate
-    # literal by its first character (one pass per text finds those present), the rules each
-    # literal opens, and the rules without a gate (always tried).
-    by_id: dict[str, Category] = field(init=False, compare=False, repr=False)
-    gate_index: dict[str, tuple[str, ...]] = field(init=False, compare=False, repr=False)
-    gate_rules: dict[str, frozenset[str]] = field(init=False, compare=False, repr=False)
-    ungated: frozenset[str] = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        rules = [r for c in self.categories for r in (*c.rules, *c.suppress)]
-        rules += [r for f in self.flows for r in f.keywords]
-        rules += [s.rule for s in self.severity_rules]
-        index: dict[str, set[str]] = {}
-        opens: dict[str, set[str]] = {}
-        for r in rules:
-            for lit in r.gate or ():
-                index.setdefault(lit[0], set()).add(lit)
-                opens.setdefault(lit, set()).add(r.id)
-        setattr_ = partial(object.__setattr__, self)  # frozen: derived fields are set once, here
-        setattr_("by_id", {c.id: c for c in self.categories})
-        setattr_("gate_index", {k: tuple(v) for k, v in index.items()})
-        setattr_("gate_rules", {k: frozenset(v) for k, v in opens.items()})
-        setattr_("ungated", frozenset(r.id for r in rules if not r.gate))
-
-    def category(self, category_id: str) -> Category:
-        return self.by_id[category_id]
-
-
-_ZERO_WIDTH = (sre_parse.AT, sre_parse.ASSERT, sre_parse.ASSERT_NOT)
-_REPEATS = (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT)
-
-
-def _factors(items: Any) -> set[str] | None:
-    """A set of literals one of which every match of the parsed sequence contains, or None."""
-    options: list[set[str]] = []
-    run = ""
-    for op, av in items:
-        if op is sre_parse.LITERAL:
-            run += chr(av)
-            continue
-        if op in _ZERO_WIDTH:
-            continue  # consumes nothing: the literals either side stay adjacent
-        if run:
-            options.append({run})
-            run = ""
-        found: set[str] | None = None
-        if op is sre_parse.SUBPATTERN:
-            found = _factors(av[-1])
-        elif op is sre_parse.BRANCH:
-            branches = [_factors(b) for b in av[1]]
-            found = {f for b in branches if b for f in b} if all(branches) else None
-        elif op in _REPEATS and av[0] >= 1:
-            found = _factors(av[2])
-        elif op is sre_parse.IN and len(av) <= 4 and all(o is sre_parse.LITERAL for o, _ in av):
-            found = {chr(a) for _, a in av}
-        if found:
-            options.append(found)
-    if run:
-        options.append({run})
-    # The most selective choice: longest shortest literal, then fewest literals.
-    return max(options, key=lambda o: (min(map(len, o)), -len(o))) if options else None
-
-
-def literal_gate(pattern: re.Pattern[str]) -> frozenset[str] | None:
-    """Lower-cased literals of which every match contains one (None: no shortcut known)."""
-    try:
-        found = _factors(sre_parse.parse(pattern.pattern, pattern.flags))
-    except Exception:  # an exotic pattern only loses its shortcut, never its meaning
-        return None
-    return frozenset(f.lower() for f in found) if found else None
-
 
 Where = tuple[str | int, ...]
 
@@ -206,6 +70,11 @@ class _Builder:
             options = ", ".join(sorted(allowed))
             raise self.fail(where, f"unknown {what} '{value}'", f"use one of: {options}")
 
+    def known_all(self, values: Any, allowed: Any, where: Where, what: str) -> tuple[str, ...]:
+        for j, value in enumerate(values):
+            self.known(value, allowed, (*where, j), what)
+        return tuple(values)
+
     def regex(self, where: Where, pattern: str) -> re.Pattern[str]:
         # Chinese needs no case folding: only patterns with Latin letters pay for IGNORECASE.
         flags = re.IGNORECASE if _LATIN.search(_ESCAPES.sub("", pattern)) else 0
@@ -223,9 +92,9 @@ class _Builder:
         self.seen[rid] = f"{self.path.name}:{field_line(self.lines, *where, 'id')}"
         negs = data.get("negatives", ())
         negatives = tuple(self.regex((*where, "negatives", i), n) for i, n in enumerate(negs))
-        pattern = self.regex((*where, "pattern"), data["pattern"])
+        raw = self.regex((*where, "pattern"), data["pattern"])
         weight = float(data.get("weight", 1.0))
-        gate = literal_gate(pattern)
+        gate, pattern = literal_gate(raw), with_first_chars(raw)
         return Rule(rid, target, pattern, data.get("where", "both"), weight, negatives, gate)
 
     def rules(self, items: Any, where: Where, target: str) -> tuple[Rule, ...]:
@@ -272,25 +141,26 @@ def _flows(path: Path, seen: dict[str, str]) -> tuple[Flow, ...]:
 def _category(b: _Builder, c: dict[str, Any], i: int, flows: set[str], sevs: list[str]) -> Category:
     where: Where = ("categories", i)
     b.known(c["severity"], sevs, (*where, "severity"), "severity")
-    for j, flow in enumerate(c["flows"]):
-        b.known(flow, flows, (*where, "flows", j), "flow")
+    always = b.known_all(c["flows"], flows, (*where, "flows"), "flow")
+    fallback = b.known_all(c.get("fallback_flows", ()), flows, (*where, "fallback_flows"), "flow")
+    ignore = b.known_all(c.get("ignore_flows", ()), flows, (*where, "ignore_flows"), "flow")
     for lang in ("zh", "en"):
         b.template((*where, "action", lang), c["action"][lang])
-    names = (c["id"], c["zh"], c["en"], c["severity"], tuple(c["flows"]))
+    names = (c["id"], c["zh"], c["en"], c["severity"], always)
     actions = (c["action"]["zh"], c["action"]["en"])
     rules = b.rules(c["rules"], (*where, "rules"), c["id"])
     suppress = b.rules(c.get("suppress", ()), (*where, "suppress"), c["id"])
     dates = c.get("dates", {})
     keys = tuple(dates.get("start", ("effective",))), tuple(dates.get("end", ("effective_last",)))
-    return Category(*names, *actions, rules, suppress, tuple(c.get("urgent_on", ())), *keys)
+    urgent = tuple(c.get("urgent_on", ()))
+    return Category(*names, *actions, rules, suppress, urgent, *keys, fallback, frozenset(ignore))
 
 
 def _severity_rule(
     b: _Builder, s: dict[str, Any], i: int, cats: set[str], sevs: list[str]
 ) -> SeverityRule:
     where: Where = ("severity_rules", i)
-    for j, cid in enumerate(s.get("categories", ())):
-        b.known(cid, cats, (*where, "categories", j), "category")
+    b.known_all(s.get("categories", ()), cats, (*where, "categories"), "category")
     if s.get("severity") is not None:
         b.known(s["severity"], sevs, (*where, "severity"), "severity")
     rule = b.rule(s, where, "severity")

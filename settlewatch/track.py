@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select, update
 
+from settlewatch.alert import OperatorRecipients, source_health_changed
 from settlewatch.health import PageVerdict, worst
 from settlewatch.listing import parse_listing
 from settlewatch.models import SourceDecl
@@ -44,7 +45,12 @@ def _listing_health(
 
 
 def _update_source(
-    conn: Connection, src: Row[Any], result: TrackResult, started: dt.datetime, now: dt.datetime
+    conn: Connection,
+    src: Row[Any],
+    result: TrackResult,
+    started: dt.datetime,
+    now: dt.datetime,
+    recipients: OperatorRecipients | None,
 ) -> None:
     ok = result.health == "ok"
     values: dict[str, Any] = {
@@ -65,6 +71,8 @@ def _update_source(
         result.alert = f"source {src.id} recovered"
         log.info("source_recovered source=%s", src.id)
     conn.execute(update(sources).where(sources.c.id == src.id).values(**values))
+    # in the same transaction: the operator alert exists if and only if the transition does
+    source_health_changed(conn, src.id, result.health, result.reason, now, recipients)
 
 
 def track_run(
@@ -74,6 +82,7 @@ def track_run(
     *,
     baseline_days: int = 30,
     now: dt.datetime | None = None,
+    recipients: OperatorRecipients | None = None,
 ) -> TrackResult:
     """Track one fetched run. A run that is not 'fetched' is left alone (idempotent)."""
     now = now or utcnow()
@@ -102,7 +111,7 @@ def track_run(
         if listing.state == "ok" and notice_snaps and tracker.failures * 2 >= len(notice_snaps):
             result.health = "failing"
             result.reason = f"{tracker.failures} of {len(notice_snaps)} notice pages failed"
-        _update_source(conn, src, result, run.started_at, now)
+        _update_source(conn, src, result, run.started_at, now, recipients)
         conn.execute(
             update(crawl_runs)
             .where(crawl_runs.c.id == run_id)

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -54,7 +54,7 @@ class User:
 def check_role(role: str) -> Role:
     if role not in ROLES:
         raise UsageError(f"--role {role!r} is not a role (fix: one of admin, officer, viewer)")
-    return cast(Role, role)
+    return role
 
 
 def check_name(name: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,7 @@ import pytest
 import yaml
 
 from settlewatch.classify import classify, event_dates, fill, render_action
-from settlewatch.errors import InputError
-from settlewatch.evaluate import evaluate, format_report
+from settlewatch.evaluate import corpus_effective
 from settlewatch.models import Finding
 from settlewatch.taxonomy import Taxonomy, load_taxonomy
 
@@ -66,6 +64,17 @@ def test_case(taxonomy: Taxonomy, case: dict[str, Any]) -> None:
         assert finding.dates[key].value == str(value)
     for key in expect.get("dates_absent", ()):
         assert key not in finding.dates
+    for key in expect.get("year_inferred", ()):
+        assert finding.dates[key].year_inferred, key
+    for key in expect.get("stated_year", ()):
+        assert not finding.dates[key].year_inferred, key
+    for key in expect.get("inferred", ()):
+        assert finding.dates[key].inferred, key
+    if "flows_exact" in expect:
+        assert set(finding.flows) == set(expect["flows_exact"]), finding.flows
+    if "effective" in expect:
+        want = expect["effective"]
+        assert corpus_effective(taxonomy, finding) == (None if want is None else str(want))
     if "max_confidence" in expect:
         assert finding.confidence <= expect["max_confidence"]
 
@@ -193,36 +202,35 @@ def test_render_action_without_dates_reads_cleanly(taxonomy: Taxonomy) -> None:
     assert en.startswith("Avoid big sales") and "(" not in en and "{" not in en
 
 
-def test_evaluate_scores_categories_and_dates(taxonomy: Taxonomy, tmp_path: Path) -> None:
-    rows = [
-        # right category, holiday dates within the one-day slack at the end
-        {"id": "a", "title": "春节期间资金结算安排", "published": "2027-01-20",
-         "text": "2027年2月6日至2月12日的交易将于2月13日统一结算。", "category": "holiday_settlement",
-         "effective": "2027-02-06/2027-02-14", "notes": "sev:S2"},
-        # right category, window to the minute: the end is wrong on purpose
-        {"id": "b", "title": "系统升级公告", "published": "2027-03-01",
-         "text": "我司将于2027年3月5日凌晨2:00至6:00进行系统升级。", "category": "maint_planned",
-         "effective": "2027-03-05 02:00/2027-03-05 05:00", "notes": "sev:S1"},
-        # wrong category on purpose; no date label, so not scored for dates
-        {"id": "c", "title": "招聘公告", "published": None, "text": "我行招聘柜员。",
-         "category": "fee_change", "effective": None, "notes": ""},
-    ]  # fmt: skip
-    path = tmp_path / "corpus.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
-    report = evaluate(path, taxonomy)
-    assert (report.correct, report.total) == (2, 3)
-    assert (report.date_correct, report.date_total) == (1, 2)
-    assert (report.severity_correct, report.severity_total) == (2, 2)
-    fee = next(s for s in report.per_category if s.category == "fee_change")
-    assert (fee.support, fee.predicted, fee.recall) == (1, 0, 0.0)
-    text = format_report(report)
-    assert "category accuracy: 2/3 = 66.7%" in text and "date accuracy:     1/2 = 50.0%" in text
-    assert "c: fee_change -> irrelevant" in text and "b: label 2027-03-05 02:00/" in text
+def test_a_close_call_is_flagged_for_review(taxonomy: Taxonomy) -> None:
+    close = classify(taxonomy, "系统升级及费率调整公告", "系统升级期间暂停受理，手续费率同时调整。")
+    clear = classify(taxonomy, "系统升级公告", "我司将于12月5日凌晨进行系统升级，暂停受理交易。")
+    assert close.confidence < taxonomy.scoring.review_below <= clear.confidence
+    flag = next(h for h in close.hits if h.rule_id == "review.low-confidence")
+    assert flag.span.text == f"{close.confidence:.3f}"
+    assert "review.low-confidence" not in clear.rule_ids
 
 
-def test_evaluate_names_the_bad_line(taxonomy: Taxonomy, tmp_path: Path) -> None:
-    path = tmp_path / "corpus.jsonl"
-    path.write_text('{"id": "a", "title": "t", "text": "x", "category": "irrelevant"}\n{oops\n')
-    with pytest.raises(InputError) as info:
-        evaluate(path, taxonomy)
-    assert info.value.line == 2
+def test_fallback_flows_only_when_the_text_names_none(taxonomy: Taxonomy) -> None:
+    unnamed = classify(taxonomy, "系统升级公告", "我司将于2027年3月6日凌晨进行系统升级。")
+    assert set(unnamed.flows) == set(taxonomy.category("maint_planned").fallback_flows)
+    assert "flows.fallback" in unnamed.rule_ids
+    named = classify(
+        taxonomy, "系统升级公告", "我司将于2027年3月6日凌晨进行系统升级，暂停扫码收款。"
+    )
+    assert named.flows == ("qr_scan",) and "flows.fallback" not in named.rule_ids
+
+
+def test_ignored_flows_are_context_for_the_category(taxonomy: Taxonomy) -> None:
+    body = "POS商户、扫码商户2027年2月6日至2月12日的交易将于2月13日统一结算。"
+    finding = classify(taxonomy, "春节期间资金结算安排", body)
+    assert finding.category == "holiday_settlement"
+    assert not {"card_present", "qr_scan"} & set(finding.flows)
+    assert not [h for h in finding.hits if h.rule_id.startswith("flow.card_present")]
+
+
+def test_cited_instruments_name_no_flow(taxonomy: Taxonomy) -> None:
+    cited = "根据《网络支付业务管理办法》，我司将于2027年3月1日起清理不规范商户。"
+    assert "online_pay" not in classify(taxonomy, "商户清理公告", cited).flows
+    named = "我司将于2027年3月1日起清理网络支付不规范商户。"
+    assert "online_pay" in classify(taxonomy, "商户清理公告", named).flows

@@ -7,9 +7,22 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 
 from settlewatch.store.db import normalise_url
-from settlewatch.store.schema import snapshots, versions
+from settlewatch.store.schema import outbox, snapshots, versions
 from tests.httpfixture import FixtureServer, Route
 from tests.sitekit import changes, declare, health, listing_html, notice_html, run, simple_board
+
+
+def operator_alerts(db: str) -> list[tuple[str, str]]:
+    engine = create_engine(normalise_url(db))
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(outbox.c.recipient, outbox.c.subject)
+            .where(outbox.c.kind == "operator")
+            .order_by(outbox.c.id)
+        )
+        out = [(r.recipient, r.subject) for r in rows]
+    engine.dispose()
+    return out
 
 
 def count(db: str, table: object) -> int:
@@ -120,12 +133,18 @@ def test_unreachable_source_is_health_not_error(
     simple_board(site)
     declare(tmp_path / "src", "good", site.base)
     declare(tmp_path / "src", "down", "http://127.0.0.1:9")  # discard port: refused
-    res = run(["crawl", "--json"], sqlite_url, tmp_path / "src", SETTLEWATCH_DOWNLOAD_TIMEOUT="3")
+    env = {"SETTLEWATCH_DOWNLOAD_TIMEOUT": "3", "SETTLEWATCH_OPERATOR_EMAIL": "ops@example.com"}
+    res = run(["crawl", "--json"], sqlite_url, tmp_path / "src", **env)
     assert res.exit_code == 0, res.output
     h = health(sqlite_url)
     assert h["down"]["health"] == "failing"
     assert h["good"]["health"] == "ok"
     assert {c["source"] for c in changes(sqlite_url)} == {"good"}
+    # one operator alert for the transition, none for the healthy source, none on a repeat
+    assert run(["crawl"], sqlite_url, tmp_path / "src", **env).exit_code == 0
+    alerts = operator_alerts(sqlite_url)
+    assert len(alerts) == 1 and alerts[0][0] == "ops@example.com"
+    assert "down" in alerts[0][1] and "failing" in alerts[0][1]
 
 
 def test_soft_error_and_broken_listing_make_no_change(

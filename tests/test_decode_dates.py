@@ -26,8 +26,15 @@ TEXT = "关于2027年春节期间资金结算安排的公告：镕𠀀"  # 镕 a
         (f'<meta charset="utf-8"><p>{TEXT[:-2]}</p>'.encode("gbk"), None, "gbk"),
         (f"<p>{TEXT}</p>".encode(), "text/html; charset=utf-8", None),
     ],
-    ids=["gbk", "gb2312", "gb18030-meta", "utf8-label-gbk-bytes", "unlabelled-gbk",
-         "forced", "utf8"],
+    ids=[
+        "gbk",
+        "gb2312",
+        "gb18030-meta",
+        "utf8-label-gbk-bytes",
+        "unlabelled-gbk",
+        "forced",
+        "utf8",
+    ],
 )
 def test_decoding(body: bytes, content_type: str | None, forced: str | None) -> None:
     text = decode_html(body, content_type, forced)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ FAULTS: dict[str, tuple[Any, str]] = {
     "30MB-page": (Route(b"<html><body>" + b"<p>0</p>" * (30 * 1024 * 1024 // 8)), "failing"),
     "selector-matches-nothing": (
         Route(
-            "<html><body><div class='v2'>".encode()
+            b"<html><body><div class='v2'>"
             + "<p>栏目改版</p>".encode() * 300
             + b"</div></body></html>"
         ),
@@ -145,7 +146,7 @@ def test_transient_errors_are_retried_with_backoff(
     declare(tmp_path / "src", "acq", site.base)
     assert run(["crawl"], sqlite_url, tmp_path / "src").exit_code == 0
     assert len(calls) == 3
-    gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
     assert gaps[0] >= 0.4 and gaps[1] >= 0.8  # 0.5 s, then 1 s
     assert health(sqlite_url)["acq"]["health"] == "ok"
     assert len(changes(sqlite_url)) == 3

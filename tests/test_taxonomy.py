@@ -13,6 +13,7 @@ import yaml
 from settlewatch.dates_patterns import fold
 from settlewatch.errors import RuleError
 from settlewatch.resources import rules_dir
+from settlewatch.rulegate import first_chars, with_first_chars
 from settlewatch.taxonomy import IRRELEVANT, Taxonomy, literal_gate, load_taxonomy
 
 CATEGORIES = [
@@ -74,6 +75,47 @@ def test_literal_gate() -> None:
     assert literal_gate(re.compile(r"\d+")) is None
 
 
+def test_first_chars() -> None:
+    assert first_chars(re.compile("限额|免密(?:免签)?")) == {"限", "免"}
+    assert first_chars(re.compile(r"(?<!非)实时|[TD]0")) == {"实", "T", "D"}
+    assert first_chars(re.compile(r"\bfee\b", re.I)) == {"f", "F"}
+    assert first_chars(re.compile(r"\bsk", re.I)) == {"s", "S", "ſ"}  # re's case folding
+    assert first_chars(re.compile(r"(?:系统)?升级")) is None  # may start with either
+    assert first_chars(re.compile(r"\d+%")) is None
+    assert first_chars(re.compile(r"[^a]b")) is None
+
+
+_LOOKAHEAD = re.compile(r"\(\?=\[(?:\\.|[^\]\\])*\]\)\(\?:(.*)\)", re.S)
+
+
+def _case_texts() -> list[str]:
+    fixtures = Path(__file__).parent / "fixtures"
+    texts = []
+    for name in ("classify_cases.yaml", "date_cases.yaml"):
+        for case in yaml.safe_load((fixtures / name).read_text(encoding="utf-8"))["cases"]:
+            texts += [case.get("title", ""), case["body"]]
+            texts += [case.get("diff_added", ""), case.get("diff_removed", "")]
+    return [fold(t) for t in texts if t]
+
+
+def test_first_char_lookahead_finds_the_same_matches(taxonomy: Taxonomy) -> None:
+    texts = _case_texts()
+    rules = [r for c in taxonomy.categories for r in (*c.rules, *c.suppress)]
+    rules += [r for f in taxonomy.flows for r in f.keywords]
+    wrapped = 0
+    for rule in rules:
+        lead = _LOOKAHEAD.fullmatch(rule.pattern.pattern)
+        if lead is None:
+            continue
+        wrapped += 1
+        plain = re.compile(lead[1], rule.pattern.flags)
+        assert with_first_chars(plain).pattern == rule.pattern.pattern
+        for text in texts:
+            got = [m.span() for m in rule.pattern.finditer(text)]
+            assert got == [m.span() for m in plain.finditer(text)], rule.id
+    assert wrapped > 100
+
+
 def test_gates_never_hide_a_match(taxonomy: Taxonomy) -> None:
     # Every text of both case tables: when a rule's regex matches, one of its literals is there.
     fixtures = Path(__file__).parent / "fixtures"
@@ -131,19 +173,47 @@ def test_bad_regex(rules_copy: Path) -> None:
     assert err.field == "categories.0.rules.0.pattern" and "bad regex" in err.message
 
 
-def test_unknown_flow(rules_copy: Path) -> None:
+_MAINT_FLOWS = "    flows: []\n    fallback_flows: [card_present, qr_scan, online_pay]\n"
+_BAD_FLOWS = {
+    "flows": ("    flows: [card_present, teleport]\n    fallback_flows: [qr_scan]\n", 0),
+    "fallback_flows": ("    flows: []\n    fallback_flows: [card_present, teleport]\n", 1),
+    "ignore_flows": (_MAINT_FLOWS + "    ignore_flows: [card_present, teleport]\n", 2),
+}
+
+
+@pytest.mark.parametrize("key", sorted(_BAD_FLOWS))
+def test_unknown_flow(rules_copy: Path, key: str) -> None:
     path = rules_copy / "taxonomy.yaml"
-    line = _edit(path, "flows: [card_present, qr_scan, online_pay, interbank_clearing]",
-                 "flows: [card_present, teleport]")  # fmt: skip
+    replacement, offset = _BAD_FLOWS[key]
+    line = _edit(path, _MAINT_FLOWS, replacement) + offset
     err = _load_error(rules_copy)
     assert err.path == str(path) and err.line == line
-    assert err.field == "categories.0.flows.1" and "unknown flow 'teleport'" in err.message
+    assert err.field == f"categories.0.{key}.1" and "unknown flow 'teleport'" in err.message
     assert err.fix and "rt_d0" in err.fix
+
+
+def test_unknown_category_in_a_severity_rule(rules_copy: Path) -> None:
+    path = rules_copy / "taxonomy.yaml"
+    old = "categories: [regulation_new, scheme_rule_change, fee_change, limit_change]"
+    line = _edit(path, old, "categories: [regulation_new, gossip]")
+    err = _load_error(rules_copy)
+    assert err.path == str(path) and err.line == line
+    assert (
+        err.field == "severity_rules.0.categories.1" and "unknown category 'gossip'" in err.message
+    )
+
+
+def test_negatives_in_a_flow_keyword_must_compile(rules_copy: Path) -> None:
+    path = rules_copy / "flows.yaml"
+    line = _edit(path, "negatives: ['单笔", "negatives: ['(单笔")
+    err = _load_error(rules_copy)
+    assert err.path == str(path) and err.line == line
+    assert err.field is not None and ".negatives.0" in err.field and "bad regex" in err.message
 
 
 def test_bad_regex_in_flows_file(rules_copy: Path) -> None:
     path = rules_copy / "flows.yaml"
-    line = _edit(path, "pattern: '退款|", "pattern: '退款[|")
+    line = _edit(path, "pattern: '退款|", "pattern: '(退款|")
     err = _load_error(rules_copy)
     assert err.path == str(path) and err.line == line
     assert err.field is not None and err.field.endswith(".pattern")

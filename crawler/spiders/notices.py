@@ -13,8 +13,10 @@ from typing import Any
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
+from crawler.browser import enable_playwright
 from crawler.plan import load_plan
 from settlewatch.attachment import attachment_links
 from settlewatch.decode import decode_html
@@ -45,6 +47,12 @@ class NoticeSpider(scrapy.Spider):
         self.run_id = int(run_id)
         self.db_url = db
         self.today = dt.date.today()
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        if settings.getbool("SETTLEWATCH_RENDER_JS"):
+            enable_playwright(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NoticeSpider:

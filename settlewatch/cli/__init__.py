@@ -9,6 +9,7 @@ from settlewatch.cli import (  # noqa: F401
     commands,
     demo_cmd,
     digest_cmd,
+    eval_cmd,
     mail_cmd,
     scheduler_cmd,
     sources_cmd,

@@ -11,7 +11,6 @@ from settlewatch.cli.root import App, cli, echo_json, pass_app
 from settlewatch.config import SETTINGS
 from settlewatch.crawl import run_crawls
 from settlewatch.errors import UsageError
-from settlewatch.evaluate import evaluate, format_report
 from settlewatch.merchant import parse_merchants
 from settlewatch.reextract import reextract_source
 from settlewatch.store.merchants import upsert_merchants
@@ -205,11 +204,3 @@ def reextract(app: App, source_ids: tuple[str, ...]) -> None:
         result = reextract_source(app.engine, decls[sid], taxonomy)
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(result.changes.items())) or "no changes"
         click.echo(f"{sid}: {result.pages} snapshot(s) re-read, {kinds} (technical)")
-
-
-@cli.command("eval")
-@click.option("--corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              required=True, help="A labelled JSONL corpus (id, title, text, category, ...).")
-def eval_cmd(corpus: Path) -> None:
-    """Score the classifier and the date extractor on a labelled corpus."""
-    click.echo(format_report(evaluate(corpus, load_taxonomy())))

@@ -19,8 +19,11 @@ from settlewatch.source import load_source
 
 
 def _limits(app: App) -> tuple[str, float, int]:
-    return (app.config.get("user_agent"), float(app.config.get("download_timeout")),
-            app.config.get_int("max_response_bytes"))
+    return (
+        app.config.get("user_agent"),
+        float(app.config.get("download_timeout")),
+        app.config.get_int("max_response_bytes"),
+    )
 
 
 @sources.command("check")
@@ -42,8 +45,15 @@ def sources_check(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
         decl = decls[sid]
         for rule in decl.listings:
             p = probe_listing(rule, ua, timeout, cap, decl.encoding)
-            rows.append({"id": sid, "url": p.url, "state": p.state, "reason": p.reason,
-                         "first": p.entries[0].title if p.entries else None})
+            rows.append(
+                {
+                    "id": sid,
+                    "url": p.url,
+                    "state": p.state,
+                    "reason": p.reason,
+                    "first": p.entries[0].title if p.entries else None,
+                }
+            )
             if not as_json:
                 first = f" — first: {p.entries[0].title}" if p.entries else ""
                 click.echo(f"{sid:<24} {p.state:<11} {p.reason}{first}\n    {p.url}")
@@ -52,9 +62,11 @@ def sources_check(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
     bad = [r for r in rows if r["state"] != "ok"]
     if bad and not as_json:
         offline = sum(1 for r in bad if r["state"] == "unreachable")
-        click.echo(f"{len(bad)} of {len(rows)} listing(s) not ok"
-                   + (f"; {offline} unreachable — is this machine online?" if offline else ""),
-                   err=True)
+        click.echo(
+            f"{len(bad)} of {len(rows)} listing(s) not ok"
+            + (f"; {offline} unreachable — is this machine online?" if offline else ""),
+            err=True,
+        )
     if bad:
         raise SystemExit(1)
 
@@ -69,17 +81,30 @@ def _source_id(url: str) -> str:
 @click.argument("url")
 @click.option("--id", "source_id", help="Source id (default: from the host name).")
 @click.option("--name", help="Display name (default: the page title).")
-@click.option("--kind", type=click.Choice(["regulator", "scheme", "clearing", "acquirer"]),
-              default="acquirer", show_default=True)
+@click.option(
+    "--kind",
+    type=click.Choice(["regulator", "scheme", "clearing", "acquirer"]),
+    default="acquirer",
+    show_default=True,
+)
 @click.option("--authority", help="Publisher id merchants refer to (default: the source id).")
 @click.option("--force", is_flag=True, help="Overwrite an existing declaration.")
 @pass_app
-def sources_add(app: App, url: str, source_id: str | None, name: str | None, kind: str,
-                authority: str | None, force: bool) -> None:
+def sources_add(
+    app: App,
+    url: str,
+    source_id: str | None,
+    name: str | None,
+    kind: str,
+    authority: str | None,
+    force: bool,
+) -> None:
     """Find the notice list on URL, write a declaration for it and show the notices found."""
     if urlparse(url).scheme not in ("http", "https") or not urlparse(url).hostname:
-        raise UsageError(f"URL {url!r} is not an http(s) URL (fix: give the full listing URL, "
-                         "e.g. https://www.example.com/notices/)")
+        raise UsageError(
+            f"URL {url!r} is not an http(s) URL (fix: give the full listing URL, "
+            "e.g. https://www.example.com/notices/)"
+        )
     sid = source_id or _source_id(url)
     folder = app.sources_dir()
     path = folder / f"{sid}.yaml"
@@ -93,10 +118,22 @@ def sources_add(app: App, url: str, source_id: str | None, name: str | None, kin
     assert rule is not None  # the probe found entries, so detection succeeded
     title = re.search(r"<title[^>]*>(.*?)</title>", auto.text, re.I | re.S)
     data = {
-        "id": sid, "name": name or (" ".join(title.group(1).split()) if title else sid),
-        "authority": authority or sid, "kind": kind,
-        "listings": [{k: v for k, v in (("url", url), ("item", rule.item), ("link", rule.link),
-                                        ("date", rule.date)) if v}],
+        "id": sid,
+        "name": name or (" ".join(title.group(1).split()) if title else sid),
+        "authority": authority or sid,
+        "kind": kind,
+        "listings": [
+            {
+                k: v
+                for k, v in (
+                    ("url", url),
+                    ("item", rule.item),
+                    ("link", rule.link),
+                    ("date", rule.date),
+                )
+                if v
+            }
+        ],
     }
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{sid}.yaml.tmp"
@@ -109,4 +146,3 @@ def sources_add(app: App, url: str, source_id: str | None, name: str | None, kin
     click.echo(f"wrote {path} — {len(auto.entries)} notices found:")
     for e in auto.entries[:20]:
         click.echo(f"  {e.date or '          '}  {e.title}\n      {e.url}")
-

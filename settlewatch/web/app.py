@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import StrictUndefined
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from settlewatch.config import Config, load_config
@@ -115,6 +116,9 @@ def create_app(
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     fmt.register(app)
+    hops = int(os.environ.get("SETTLEWATCH_TRUSTED_PROXIES", "0") or 0)
+    if hops:  # behind nginx & co.: client address and scheme come from X-Forwarded-*
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     engine = open_store(db_url)
     folder = Path(sources_dir) if sources_dir else None
     if folder is None and config.get("sources"):
@@ -126,7 +130,7 @@ def create_app(
         taxonomy=load_taxonomy(),
         config=config,
         sources_dir=folder,
-        launcher=CrawlLauncher(db_url, folder, logs),
+        launcher=CrawlLauncher(db_url, folder, logs, dict(config.values)),
         limiter=LoginLimiter(),
     )
 
@@ -155,7 +159,7 @@ def _register(app: Flask) -> None:
         change,
         change_actions,
         dashboard,
-        evidence_view,
+        evidence,
         queue,
         sources,
         users,
@@ -163,7 +167,7 @@ def _register(app: Flask) -> None:
 
     for module in (auth, dashboard, queue, change, change_actions, sources, users, audit):
         app.register_blueprint(module.bp)
-    app.register_blueprint(evidence_view.bp)
+    app.register_blueprint(evidence.bp)
     csrf.exempt(api.bp)  # token requests carry no cookie; session requests are checked in api
     app.register_blueprint(api.bp)
 

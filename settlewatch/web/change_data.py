@@ -8,13 +8,13 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy import Connection, func, select
 
-from settlewatch.classify import render_action
+from settlewatch.action import render_action
 from settlewatch.dates_patterns import fold
 from settlewatch.diff import diff_texts
 from settlewatch.digest_build import finding_from_row
 from settlewatch.errors import UsageError
-from settlewatch.impact import Publisher, affected
-from settlewatch.models import Extracted, Merchant
+from settlewatch.impact import Impact, Publisher, impacts
+from settlewatch.models import Extracted
 from settlewatch.pubdate import parse_date
 from settlewatch.review import approvers, evidence_fingerprints, histories, needed_approvals
 from settlewatch.store.merchants import load_merchants
@@ -42,7 +42,7 @@ class ChangeContext:
     removed_html: Markup
     hits: tuple[dict[str, Any], ...]
     dates: tuple[tuple[str, dict[str, Any]], ...]
-    merchants: tuple[Merchant, ...]
+    merchants: tuple[Impact, ...]  # each with the flows it uses and its action
     action_zh: str
     action_en: str
     reviews: tuple[dict[str, Any], ...]
@@ -80,9 +80,7 @@ def normalised(version: dict[str, Any] | None) -> str:
     return Extracted(version["title"], published, version["body"]).normalised()
 
 
-def _marks(
-    hits: list[dict[str, Any]], dates: dict[str, Any], field: str, text: str
-) -> list[Mark]:
+def _marks(hits: list[dict[str, Any]], dates: dict[str, Any], field: str, text: str) -> list[Mark]:
     marks = [
         Mark(int(h.get("start", 0)), int(h.get("end", 0)), "hit", str(h.get("rule", "")))
         for h in hits
@@ -124,11 +122,9 @@ def load_change(conn: Connection, finding_id: int, taxonomy: Taxonomy) -> Change
     delta = diff_texts(old_text, new_text) if change["kind"] == "edited" else None
     title = shown["title"] if shown else ""
     body = shown["body"] if shown else ""
-    publisher = Publisher(
-        source["id"], source["authority"], source["kind"], source["jurisdiction"]
-    )
+    publisher = Publisher(source["id"], source["authority"], source["kind"], source["jurisdiction"])
     model = finding_from_row(finding)
-    merchants = affected(publisher, tuple(finding["flows"] or ()), load_merchants(conn))
+    merchants = impacts(publisher, model, load_merchants(conn), taxonomy)
     log = [
         dict(r._mapping)
         for r in conn.execute(
@@ -139,8 +135,13 @@ def load_change(conn: Connection, finding_id: int, taxonomy: Taxonomy) -> Change
     siblings = [
         dict(r._mapping)
         for r in conn.execute(
-            select(findings.c.id, findings.c.status, findings.c.severity, changes.c.kind,
-                   changes.c.created_at)
+            select(
+                findings.c.id,
+                findings.c.status,
+                findings.c.severity,
+                changes.c.kind,
+                changes.c.created_at,
+            )
             .join(changes, changes.c.id == findings.c.change_id)
             .where(changes.c.notice_id == notice["id"])
             .order_by(findings.c.id)

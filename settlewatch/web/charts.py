@@ -59,7 +59,9 @@ class Timeline:
     hidden: int  # events beyond MAX_ROWS, listed in the agenda only
 
 
-def timeline(events: list[Event], today: dt.date, days: int, width: int = 1000) -> Timeline:
+def timeline(
+    events: list[Event], today: dt.date, days: int, total: int, width: int = 1000
+) -> Timeline:
     label_w, top, row_h = 300, 34, 22
     day_w = (width - label_w - 12) / days
     horizon = today + dt.timedelta(days=days - 1)
@@ -83,7 +85,7 @@ def timeline(events: list[Event], today: dt.date, days: int, width: int = 1000) 
     ticks = []
     for d in range(days):
         day = today + dt.timedelta(days=d)
-        if day.weekday() == 0 or d == 0:
+        if day.weekday() == 0 and d >= 5:  # the first days carry the "today" label
             ticks.append(Tick(round(label_w + d * day_w, 1), f"{day:%m-%d}", day.day <= 7))
     height = top + max(1, min(len(events), MAX_ROWS)) * row_h + 8
     return Timeline(
@@ -95,7 +97,7 @@ def timeline(events: list[Event], today: dt.date, days: int, width: int = 1000) 
         today_x=label_w,
         bars=tuple(bars),
         ticks=tuple(ticks),
-        hidden=max(0, len(events) - MAX_ROWS),
+        hidden=max(0, total - MAX_ROWS),
     )
 
 
@@ -166,5 +168,15 @@ def weekly(
     )
     used = {b.css for b in bars}
     legend = tuple((cid, label[cid], colour[cid]) for cid, _ in categories if cid in used)
-    return Weekly(width, height, left, plot_top, plot_bottom, tuple(bars), tuple(ticks), grid,
-                  legend, not bars)
+    return Weekly(
+        width,
+        height,
+        left,
+        plot_top,
+        plot_bottom,
+        tuple(bars),
+        tuple(ticks),
+        grid,
+        legend,
+        not bars,
+    )

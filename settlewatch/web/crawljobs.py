@@ -10,6 +10,7 @@ and keeps each process's output for the sources page.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 import threading
@@ -48,8 +49,20 @@ class Launch:
 
 
 class CrawlLauncher:
-    def __init__(self, db_url: str, sources_dir: Path | None, log_dir: Path) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        sources_dir: Path | None,
+        log_dir: Path,
+        settings: dict[str, str] | None = None,
+    ) -> None:
         self.db_url, self.sources_dir, self.log_dir = db_url, sources_dir, log_dir
+        # The app's effective settings (file and environment alike) go to the crawl as
+        # SETTLEWATCH_* variables, so it runs with what the app was started with.
+        self.env = {
+            **os.environ,
+            **{f"SETTLEWATCH_{k.upper()}": v for k, v in (settings or {}).items()},
+        }
         self.launches: dict[str, Launch] = {}
         self._lock = threading.Lock()
 
@@ -89,6 +102,7 @@ class CrawlLauncher:
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
+                    env=self.env,
                     start_new_session=True,  # a web worker's SIGINT must not kill the crawl
                 )
             launch = Launch(source_id, user, started, log, proc)

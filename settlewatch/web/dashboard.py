@@ -40,7 +40,7 @@ def home() -> ResponseReturnValue:
     now = utcnow()
     today = now.astimezone(zone()).date()
     with st.engine.connect() as conn:
-        events = upcoming(conn, today)
+        events, n_events = upcoming(conn, today)
         starts, counts = weekly_counts(conn, today)
         health = source_health(conn)
         headline = headline_counts(conn, now)
@@ -50,7 +50,8 @@ def home() -> ResponseReturnValue:
         today=today,
         days=HORIZON_DAYS,
         events=events,
-        timeline=charts.timeline(events, today, HORIZON_DAYS),
+        n_events=n_events,
+        timeline=charts.timeline(events, today, HORIZON_DAYS, n_events),
         weekly=charts.weekly(starts, counts, categories),
         health=health,
         headline=headline,

@@ -7,12 +7,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Date, cast, func, select
 from sqlalchemy.orm import aliased
 
 from settlewatch.store.schema import changes, findings, notices, sources, versions
 
 HORIZON_DAYS = 60
+MAX_EVENTS = 100  # the agenda lists this many; the rest are counted
 WEEKS = 12
 # (kind, start key, end key): spans first, then single days
 EVENT_KEYS: tuple[tuple[str, str, str | None], ...] = (
@@ -90,10 +91,13 @@ def events_from_dates(
     return out
 
 
-def upcoming(conn: Connection, today: dt.date, days: int = HORIZON_DAYS) -> list[Event]:
-    """Events overlapping [today, today + days) from pending and approved findings.
+def upcoming(
+    conn: Connection, today: dt.date, days: int = HORIZON_DAYS, limit: int = MAX_EVENTS
+) -> tuple[list[Event], int]:
+    """The first ``limit`` events overlapping [today, today + days), and how many there are.
 
-    A notice that changed several times counts once, by its newest finding.
+    From pending and approved findings; a notice that changed several times counts once, by
+    its newest finding. Titles are read for the events shown only.
     """
     since = dt.datetime.combine(today - dt.timedelta(days=365), dt.time(), dt.UTC)
     q = (
@@ -103,11 +107,8 @@ def upcoming(conn: Connection, today: dt.date, days: int = HORIZON_DAYS) -> list
             findings.c.severity,
             findings.c.status,
             changes.c.notice_id,
-            func.coalesce(new_v.c.title, old_v.c.title, "").label("title"),
         )
         .join(changes, changes.c.id == findings.c.change_id)
-        .outerjoin(new_v, new_v.c.id == changes.c.new_version_id)
-        .outerjoin(old_v, old_v.c.id == changes.c.old_version_id)
         .where(findings.c.status.in_(["pending", "approved"]))
         .where(findings.c.created_at >= since)
         .order_by(findings.c.id)
@@ -115,14 +116,38 @@ def upcoming(conn: Connection, today: dt.date, days: int = HORIZON_DAYS) -> list
     newest: dict[int, Any] = {}
     for row in conn.execute(q):
         newest[row.notice_id] = row
-    horizon = today + dt.timedelta(days=days)
-    events = [
-        e
+    horizon = (today + dt.timedelta(days=days)).isoformat()
+    first = today.isoformat()
+    # A cheap pass over every finding (ISO strings compare as dates); Events for those shown.
+    keys = [
+        (dates[s]["value"][:10], kind, r.id, r)
         for r in newest.values()
-        for e in events_from_dates(r.id, r.dates or {}, r.title, r.severity, r.status)
-        if e.end >= today and e.start < horizon
+        if isinstance(dates := r.dates, dict)
+        for kind, s, e in EVENT_KEYS
+        if isinstance(dates.get(s), dict)
+        and str(dates[s].get("value", ""))[:10] < horizon
+        and max(str(dates[s].get("value", "")), str((dates.get(e) or {}).get("value", "")))[:10]
+        >= first
     ]
-    return sorted(events, key=lambda e: (e.start, e.kind, e.finding_id))
+    keys.sort(key=lambda k: (k[0], k[1], k[2]))
+    titles = _titles(conn, sorted({k[2] for k in keys[:limit]}))
+    events = []
+    for _, kind, fid, r in keys[:limit]:
+        for e in events_from_dates(fid, r.dates, titles.get(fid, ""), r.severity, r.status):
+            if e.kind == kind:
+                events.append(e)
+    return events, len(keys)
+
+
+def _titles(conn: Connection, finding_ids: list[int]) -> dict[int, str]:
+    q = (
+        select(findings.c.id, func.coalesce(new_v.c.title, old_v.c.title, "").label("title"))
+        .join(changes, changes.c.id == findings.c.change_id)
+        .outerjoin(new_v, new_v.c.id == changes.c.new_version_id)
+        .outerjoin(old_v, old_v.c.id == changes.c.old_version_id)
+        .where(findings.c.id.in_(finding_ids))
+    )
+    return {fid: title for fid, title in conn.execute(q)}
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -135,18 +160,23 @@ def weekly_counts(
     """Findings detected per ISO week (Monday) and category; baseline history left out."""
     first = week_start(today) - dt.timedelta(weeks=weeks - 1)
     since = dt.datetime.combine(first, dt.time(), dt.UTC)
+    if conn.dialect.name == "postgresql":
+        day: Any = cast(func.timezone("UTC", findings.c.created_at), Date)
+    else:  # SQLite stores UTC text: date() reads its day
+        day = func.date(findings.c.created_at)
     rows = conn.execute(
-        select(findings.c.category, findings.c.created_at)
+        select(findings.c.category, day.label("day"), func.count())
         .where(findings.c.created_at >= since)
         .where(findings.c.status.not_in(["history", "technical"]))
         .where(findings.c.category != "irrelevant")
+        .group_by(findings.c.category, day)
     )
     starts = [first + dt.timedelta(weeks=i) for i in range(weeks)]
     counts: dict[dt.date, Counter[str]] = {s: Counter() for s in starts}
-    for category, created in rows:
-        start = week_start(created.date())
+    for category, created, n in rows:
+        start = week_start(dt.date.fromisoformat(str(created)[:10]))
         if start in counts:
-            counts[start][category] += 1
+            counts[start][category] += n
     return starts, counts
 
 

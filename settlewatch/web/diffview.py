@@ -9,6 +9,7 @@ Rendering escapes every piece of text before wrapping it in markup: the text is 
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -155,7 +156,7 @@ def highlight(text: str, marks: list[Mark]) -> Markup:
         return escape(text)
     cuts = sorted({0, len(text), *(m.start for m in spans), *(m.end for m in spans)})
     out = []
-    for lo, hi in zip(cuts, cuts[1:], strict=False):
+    for lo, hi in itertools.pairwise(cuts):
         piece = escape(text[lo:hi])
         over = [m for m in spans if m.start <= lo and hi <= m.end]
         if not over:

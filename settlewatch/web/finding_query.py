@@ -185,12 +185,11 @@ def _filtered(q: Select[Any], f: QueueFilter, now: dt.datetime) -> Select[Any]:
 
 
 def status_counts(conn: Connection, now: dt.datetime) -> dict[str, int]:
+    later = findings.c.deferred_until > now  # one expression: PostgreSQL groups by it as selected
     rows = conn.execute(
-        select(
-            findings.c.status,
-            (findings.c.deferred_until > now).label("deferred"),
-            func.count(),
-        ).group_by(findings.c.status, (findings.c.deferred_until > now))
+        select(findings.c.status, later.label("deferred"), func.count()).group_by(
+            findings.c.status, later
+        )
     ).all()
     counts = dict.fromkeys(STATUSES[:-1], 0)
     for status, deferred, n in rows:

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
 
+from settlewatch.web.diffview import render_segs
+
 SEVERITY_LABELS = {"S4": "Critical", "S3": "High", "S2": "Medium", "S1": "Low", "S0": "Info"}
 _HTTP_URL = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
 
@@ -94,4 +96,10 @@ def register(app: Flask) -> None:
         flow_label=flow_label,
         severity_label=lambda s: SEVERITY_LABELS.get(s or "", s or "—"),
     )
-    app.jinja_env.globals.update(csp_nonce=csp_nonce, url_with=url_with, can=can)
+    app.jinja_env.globals.update(
+        csp_nonce=csp_nonce,
+        url_with=url_with,
+        can=can,
+        render_segs=render_segs,
+        tz_name=lambda: str(zone()),
+    )

@@ -11,6 +11,7 @@ from settlewatch.store.db import utcnow
 from settlewatch.store.schema import findings, sources
 from settlewatch.web.dashboard import return_stale
 from settlewatch.web.finding_query import SEVERITIES, STATUSES, parse_filter, queue_page
+from settlewatch.web.format import url_with
 from settlewatch.web.state import state
 
 bp = Blueprint("queue", __name__)
@@ -29,7 +30,7 @@ def index() -> ResponseReturnValue:
         page = queue_page(conn, f, utcnow())
         source_ids = list(conn.execute(select(sources.c.id, sources.c.name).order_by(sources.c.id)))
     if f.page > page.pages and page.total:
-        return redirect(url_for("queue.index", **{**f.args(), "page": page.pages}))
+        return redirect(url_with(page=page.pages))
     return render_template(
         "queue.html",
         page=page,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ def _runs(conn: Connection) -> dict[str, list[dict[str, Any]]]:
         .label("n"),
     ).subquery()
     out: dict[str, list[dict[str, Any]]] = {}
-    for r in conn.execute(select(ranked).where(ranked.c.n <= RECENT_RUNS).order_by(ranked.c.id.desc())):
+    for r in conn.execute(
+        select(ranked).where(ranked.c.n <= RECENT_RUNS).order_by(ranked.c.id.desc())
+    ):
         out.setdefault(r.source_id, []).append(dict(r._mapping))
     return out
 
@@ -52,7 +55,7 @@ def _progress(conn: Connection, run_ids: list[int]) -> dict[int, int]:
         .where(snapshots.c.run_id.in_(run_ids))
         .group_by(snapshots.c.run_id)
     )
-    return dict(conn.execute(q).all())  # type: ignore[arg-type]
+    return {run_id: n for run_id, n in conn.execute(q)}
 
 
 @bp.get("/sources")
@@ -127,16 +130,26 @@ def new() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("source_new.html", text="", error=None, source_id="")
     source_id = request.form.get("id", "").strip()
+    tmp = tempfile.mkdtemp(prefix="settlewatch-decl-")
     try:
-        if not source_id or not source_id.replace("_", "").isalnum():
-            raise SourceDeclError("id", "source id must be letters, digits and '_'", fix="e.g. acme_acquirer")
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"{source_id}.yaml"
-            path.write_text(text, encoding="utf-8")
-            load_source(path)
+        if (
+            not source_id
+            or not source_id.replace("_", "").isascii()
+            or not source_id.replace("_", "").isalnum()
+        ):
+            raise SourceDeclError(
+                "id", "source id must be letters, digits and '_'", fix="e.g. acme_acquirer"
+            )
+        path = Path(tmp) / f"{source_id}.yaml"
+        path.write_text(text, encoding="utf-8")
+        load_source(path)  # the crawler's own loader: schema, selectors, filters
     except SourceDeclError as exc:
-        message = str(exc).replace(str(Path(tempfile.gettempdir())), "…")
-        return render_template("source_new.html", text=text, error=message, source_id=source_id), 400
+        message = str(exc).replace(str(Path(tmp)) + "/", "")  # name the file, not our temp dir
+        return render_template(
+            "source_new.html", text=text, error=message, source_id=source_id
+        ), 400
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     st.sources_dir.mkdir(parents=True, exist_ok=True)
     (st.sources_dir / f"{source_id}.yaml").write_text(text, encoding="utf-8")
     flash(f"Source {source_id} saved to {st.sources_dir}; crawl it to take its baseline.", "ok")

@@ -29,7 +29,10 @@ def create() -> ResponseReturnValue:
     try:
         with begin_write(state().engine) as conn:
             user = add_user(
-                conn, form.get("name", "").strip(), form.get("role", ""), form.get("password", ""),
+                conn,
+                form.get("name", "").strip(),
+                form.get("role", ""),
+                form.get("password", ""),
                 utcnow(),
             )
     except UsageError as exc:

@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-27 07:25:12.459060
 """
 
-from alembic import op
 import sqlalchemy as sa
-import settlewatch.store.schema
+from alembic import op
 
+import settlewatch.store.schema
 
 revision = "0002"
 down_revision = "0001"
