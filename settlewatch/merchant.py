@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from settlewatch.errors import InputError
+from settlewatch.impact import CHANNEL_FLOWS
 from settlewatch.models import Merchant
 from settlewatch.notifier import check_url
 from settlewatch.resources import rules_dir
@@ -229,6 +230,13 @@ def _check(
                     f"unknown flow '{flow}'",
                     "use flow ids from rules/flows.yaml: " + ", ".join(sorted(known_flows)),
                 )
+    for channel in v.get("channels", ()):
+        if channel.strip().lower() not in CHANNEL_FLOWS:
+            raise fail(
+                "channels",
+                f"unknown channel '{channel}'",
+                "use one of: " + ", ".join(sorted(CHANNEL_FLOWS)),
+            )
     send_empty = v.get("send_empty", False)
     if isinstance(send_empty, str):
         if send_empty.strip().lower() not in _TRUE | _FALSE:

@@ -12,6 +12,8 @@ from sqlalchemy import create_engine, text
 
 from tests.httpfixture import FixtureServer
 
+pytest_plugins = ["tests.mail_fixtures"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("SETTLEWATCH_TEST_POSTGRES_URL")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import icalendar
@@ -24,36 +23,11 @@ from settlewatch.notifier import IDEMPOTENCY_HEADER
 from settlewatch.store.db import begin_write, open_store
 from settlewatch.store.schema import findings, outbox
 from settlewatch.taxonomy import load_taxonomy
-from tests.httpfixture import FixtureServer
-from tests.mailkit import HookServer, SmtpSink, copy_store, seed_store, set_merchant
+from tests.mailkit import HookServer, SmtpSink, set_merchant
 from tests.sitekit import run
 
 FROM = "Settlewatch <alerts@psp.example.com>"
 T0 = dt.datetime(2026, 11, 27, 0, 0, tzinfo=dt.UTC)  # 08:00 in Shanghai
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> str:
-    with FixtureServer() as site:
-        return seed_store(site, tmp_path_factory.mktemp("seed"))
-
-
-@pytest.fixture
-def db(seeded: str, tmp_path: Path) -> str:
-    return copy_store(seeded, tmp_path)
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as s:
-        yield s
-
-
-@pytest.fixture
-def hook() -> Iterator[HookServer]:
-    h = HookServer()
-    yield h
-    h.close()
 
 
 def env(sink: SmtpSink, **extra: str) -> dict[str, str]:

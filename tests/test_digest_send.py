@@ -6,10 +6,8 @@ import datetime as dt
 import email
 import email.policy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select, update
 
 from settlewatch.store.db import begin_write, open_store
@@ -19,7 +17,6 @@ from tests.mailkit import (
     SmtpSink,
     approve_all,
     board_notices,
-    copy_store,
     seed_store,
     serve_board,
     set_merchant,
@@ -27,23 +24,6 @@ from tests.mailkit import (
 from tests.sitekit import run
 
 FROM = "Settlewatch <alerts@psp.example.com>"
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> str:
-    with FixtureServer() as site:
-        return seed_store(site, tmp_path_factory.mktemp("seed"))
-
-
-@pytest.fixture
-def db(seeded: str, tmp_path: Path) -> str:
-    return copy_store(seeded, tmp_path)
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as s:
-        yield s
 
 
 def week(days_ahead: int = 0) -> str:

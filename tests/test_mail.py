@@ -9,10 +9,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from email.message import EmailMessage
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,29 +22,11 @@ from settlewatch.errors import UsageError
 from settlewatch.mailer import message_id, smtp_settings
 from settlewatch.store.db import open_store
 from settlewatch.store.schema import digest_entries, outbox
-from tests.httpfixture import FixtureServer
-from tests.mailkit import HOSTILE_TITLE, SmtpSink, copy_store, seed_store
+from tests.mailkit import HOSTILE_TITLE, SmtpSink
 from tests.sitekit import run
 
 FROM = "Settlewatch <alerts@psp.example.com>"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> str:
-    with FixtureServer() as site:
-        return seed_store(site, tmp_path_factory.mktemp("seed"))
-
-
-@pytest.fixture
-def db(seeded: str, tmp_path: Path) -> str:
-    return copy_store(seeded, tmp_path)
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as s:
-        yield s
 
 
 def mail_env(sink: SmtpSink, **extra: str) -> dict[str, str]:

@@ -212,3 +212,15 @@ def test_bundled_demo_merchants_parse() -> None:
     assert {m.language for m in merchants} == {"zh", "en"}
     assert any("demo_lakala" in m.acquirers for m in merchants)
     assert any("rt_d0" in m.flows and "demo_ums" in m.acquirers for m in merchants)
+
+
+def test_unknown_channel_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "m.csv"
+    f.write_text(
+        "id,name,email,language,acquirers,flows,channels\n"
+        "m1,Shop,a@example.com,zh,acq,t1_d1,pos;teleport\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="unknown channel 'teleport'") as err:
+        parse_merchants(f)
+    assert err.value.line == 2 and err.value.field == "channels"

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from crawler.browser import BROWSER_ARGS
 from settlewatch.store.db import open_store
 from settlewatch.store.schema import findings
 from settlewatch.web import create_app
@@ -27,14 +28,7 @@ from tests.sitekit import declare, listing_html, notice_html, run
 from tests.webseed import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARGS = BROWSER_ARGS  # the same flags the crawler's render_js browser uses
 TOMORROW = dt.date.today() + dt.timedelta(days=1)
 IN_TEN_DAYS = dt.date.today() + dt.timedelta(days=10)
 
