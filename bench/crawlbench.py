@@ -46,11 +46,12 @@ class CrawlFigures:
     wall_s: float
     cpu_s: float
     peak_rss_mb: float
+    startup_s: float  # from the command's start to the crawler child's
     fetch_wall_s: float  # the crawler child process
     fetch_cpu_s: float
     fetch_rss_mb: float
     track_wall_s: float  # the settlewatch process after the crawler exited
-    track_cpu_s: float  # everything but the crawler: startup, tracking
+    track_cpu_s: float  # the settlewatch process: startup, leases, tracking
     track_rss_mb: float
     server_cpu_s: float  # the site server, for scale
     background_cpu_s: float  # other processes on the machine during the crawl
@@ -192,6 +193,7 @@ def figures(
         wall_s=m.wall_s,
         cpu_s=m.cpu_s,
         peak_rss_mb=m.peak_rss_mb,
+        startup_s=crawler.started_s if crawler else 0.0,
         fetch_wall_s=crawler.wall_s if crawler else 0.0,
         fetch_cpu_s=fetch_cpu,
         fetch_rss_mb=crawler.peak_rss_mb if crawler else 0.0,

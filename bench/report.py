@@ -28,6 +28,13 @@ def _pps(r: dict[str, Any]) -> float:
     return float(r["pages"]) / float(r["wall_s"]) if r["wall_s"] else 0.0
 
 
+def _startup(r: dict[str, Any]) -> float:
+    if "startup_s" in r:
+        return float(r["startup_s"])
+    # figures saved before startup_s was recorded: what is neither fetching nor tracking
+    return max(0.0, float(r["wall_s"]) - float(r["fetch_wall_s"]) - float(r["track_wall_s"]))
+
+
 def _tracked_rows(r: dict[str, Any]) -> float:
     return float(sum(r["new_rows"].get(t, 0) for t in TRACKED_TABLES))
 
@@ -165,7 +172,8 @@ def summary(results: Results, baseline: Results | None) -> list[str]:
         if baseline:
             base_rows = _rows(baseline, section)
             base = _med(base_rows, key) if base_rows else 0.0
-            cells += f" {fmt.format(base) if base_rows else '–'} | {_ratio(value, base, higher)} |"
+            ratio = _ratio(value, base, higher) if " " in fmt else "–"  # rates and times only
+            cells += f" {fmt.format(base) if base_rows else '–'} | {ratio} |"
         lines.append(cells)
     return lines
 
@@ -185,9 +193,11 @@ def failures(results: Results) -> list[str]:
 def crawl_detail(results: Results) -> list[str]:
     lines = [
         "| Scenario | Pages | Wall s | Pages/s | CPU s | Pages/CPU-s | Peak RSS MB "
-        "| Crawler wall s / CPU s / RSS MB | Tracking wall s / CPU s / RSS MB | Server CPU s "
+        "| Startup s | Crawler wall s / CPU s / RSS MB | Tracking wall s "
+        "| settlewatch process CPU s / RSS MB | Server CPU s "
         "| Others' CPU s | Responses | New rows | Changes |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+        "| --- | --- |",
     ]
     for scenario, rows in (results.get("crawl") or {}).items():
         if not rows:
@@ -197,9 +207,9 @@ def crawl_detail(results: Results) -> list[str]:
             f"| {scenario} | {_med(rows, 'pages'):.0f} | {_med(rows, 'wall_s'):.2f} | "
             f"{_med(rows, _pps):.0f} | {_med(rows, 'cpu_s'):.2f} | "
             f"{_med(rows, lambda r: r['pages'] / r['cpu_s'] if r['cpu_s'] else 0.0):.0f} | "
-            f"{_med(rows, 'peak_rss_mb'):.0f} | "
+            f"{_med(rows, 'peak_rss_mb'):.0f} | {_med(rows, _startup):.2f} | "
             f"{_med(rows, 'fetch_wall_s'):.2f} / {_med(rows, 'fetch_cpu_s'):.2f} / "
-            f"{_med(rows, 'fetch_rss_mb'):.0f} | {_med(rows, 'track_wall_s'):.2f} / "
+            f"{_med(rows, 'fetch_rss_mb'):.0f} | {_med(rows, 'track_wall_s'):.2f} | "
             f"{_med(rows, 'track_cpu_s'):.2f} / {_med(rows, 'track_rss_mb'):.0f} | "
             f"{_med(rows, 'server_cpu_s'):.2f} | {_med(rows, 'background_cpu_s'):.1f} | "
             f"{_fmt_counts(last['responses'])} | "

@@ -232,6 +232,8 @@ def write_decls(site: Site, folder: Path, bases: dict[str, str]) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.yaml"):
         old.unlink()
+    most = max((len(s.notices) for s in site.sources), default=0)
+    max_pages = -(-most // PAGE_SIZE) + 2  # room for the notices a mutation adds
     paths = []
     for src in site.sources:
         path = folder / f"{src.id}.yaml"
@@ -239,7 +241,7 @@ def write_decls(site: Site, folder: Path, bases: dict[str, str]) -> list[Path]:
             f"id: {src.id}\nname: 基准测试公告栏 {src.id}\nauthority: {src.id}\n"
             f"kind: {src.kind}\nlistings:\n  - url: {bases[src.id]}/list/index.html\n"
             "    item: li.row\n    link: a\n    date: span.date\n    next_page: a.next\n"
-            f"    max_pages: 5\nnotice:\n{_NOTICE_RULES[src.layout]}",
+            f"    max_pages: {max_pages}\nnotice:\n{_NOTICE_RULES[src.layout]}",
             encoding="utf-8",
         )
         paths.append(path)

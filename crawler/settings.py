@@ -15,6 +15,11 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.1
 AUTOTHROTTLE_MAX_DELAY = 10
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+# the same AutoThrottle, except that a 304 may lower the delay too (see crawler/throttle.py)
+EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.throttle.ConditionalAutoThrottle": 0,
+}
 
 DOWNLOAD_TIMEOUT = 20
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
@@ -29,6 +34,11 @@ LOG_LEVEL = "WARNING"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 ITEM_PIPELINES = {"crawler.pipelines.SnapshotPipeline": 300}
+# The pipeline is synchronous, so items gain nothing from being processed in parallel, and
+# Scrapy >= 2.13 starts CONCURRENT_ITEMS asyncio tasks for every response (default 100).
+CONCURRENT_ITEMS = 1
+# On: Scrapy re-parses the callback's source (inspect + ast) for every response.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 HTTPERROR_ALLOW_ALL = True  # every status becomes a Snapshot; tracking judges it
 
 # Retries back off exponentially (and honour Retry-After) instead of re-queueing at once.

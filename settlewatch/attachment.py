@@ -24,9 +24,15 @@ def attachment_kind(url: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
+_ANY_KIND = re.compile(r"\.(?:" + "|".join(KINDS) + ")", re.IGNORECASE)
+
+
 def attachment_links(html_text: str, base_url: str) -> list[str]:
     """Absolute URLs of the attachments a notice page links to, in page order."""
     from settlewatch.htmltext import parse_html
+
+    if not _ANY_KIND.search(html_text):  # most notices link no file: skip parsing the page
+        return []
 
     doc = parse_html(html_text, base_url)
     seen: dict[str, None] = {}

@@ -84,3 +84,13 @@ def parse_html(text: str, base_url: str | None = None) -> _Element:
     if base_url:
         doc.make_links_absolute(base_url, resolve_base_href=True)
     return doc
+
+
+def select(el: _Element, selector: str) -> list[_Element]:
+    """``el.cssselect(selector)``: the one place CSS selectors are evaluated.
+
+    Compiled selectors are deliberately not cached: a cached lxml evaluator gave wrong results
+    (and a UnicodeDecodeError) once other libraries in the process had used lxml's extension
+    functions, so each call compiles afresh (see bench/RESULTS.md).
+    """
+    return list(el.cssselect(selector, translator="html"))

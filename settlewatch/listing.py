@@ -13,7 +13,7 @@ import feedparser
 from lxml.etree import _Element
 
 from settlewatch.autolist import detect_listing
-from settlewatch.htmltext import element_text, parse_html
+from settlewatch.htmltext import element_text, parse_html, select
 from settlewatch.models import ListingEntry, ListingPage, ListingRule
 from settlewatch.pubdate import parse_date
 
@@ -21,7 +21,7 @@ from settlewatch.pubdate import parse_date
 def _first(el: _Element, selector: str | None) -> _Element | None:
     if not selector:
         return None
-    found = el.cssselect(selector)
+    found = select(el, selector)
     return found[0] if found else None
 
 
@@ -49,12 +49,12 @@ def parse_html_listing(rule: ListingRule, url: str, text: str, today: dt.date) -
             link_pattern=rule.link_pattern,
         )
     doc = parse_html(text, url)
-    blocks = doc.cssselect(rule.item) if rule.item else [doc]
+    blocks = select(doc, rule.item) if rule.item else [doc]
     pattern = re.compile(rule.link_pattern) if rule.link_pattern else None
     entries: dict[str, ListingEntry] = {}
     for block in blocks:
         link_sel = rule.link or "a"
-        links = block.cssselect(link_sel) if rule.item is None else [_first(block, link_sel)]
+        links = select(block, link_sel) if rule.item is None else [_first(block, link_sel)]
         for link in links:
             if link is None or not link.get("href"):
                 continue

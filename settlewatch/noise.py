@@ -74,6 +74,12 @@ _CLOCK = re.compile(
 )
 
 
+def is_noise_line(text: str) -> bool:
+    """Is ``text``, as one line, only a view counter or a page-render clock?"""
+    line = " ".join(text.split())
+    return len(line) <= 80 and bool(_COUNTER.fullmatch(line) or _CLOCK.fullmatch(line))
+
+
 @text_filter
 def drop_clock(text: str) -> str:
     """Drop lines that show the time the page was rendered, not a notice date."""

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -28,8 +29,13 @@ RESERVED = frozenset({"system"})  # the pipeline's own reviews are written as "s
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 _TOKEN = re.compile(r"^sw_(\d+)_([0-9a-f]{64})$")
 _HASHER = PasswordHasher()
+
+
 # Verifying against this keeps an unknown name as slow as a wrong password (no user probing).
-_DUMMY_HASH = _HASHER.hash("settlewatch-no-such-user")
+@cache
+def _dummy_hash() -> str:
+    # Hashed on first use, not at import: argon2 costs ~0.25 s, paid by every CLI start.
+    return _HASHER.hash("settlewatch-no-such-user")
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,7 @@ def verify(conn: Connection, name: str, password: str) -> User | None:
     """The user when the name and password match and the account is enabled, else None."""
     user = get_user(conn, name)
     try:
-        _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _HASHER.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if user is None or user.disabled:

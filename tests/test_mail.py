@@ -240,6 +240,10 @@ def test_killed_after_the_server_got_the_message_sends_no_duplicate(
     holder.append(_sender(db, sink))
     holder[0].wait(timeout=60)
     assert holder[0].returncode == -signal.SIGKILL
+    # the SMTP handler records the message only after the kill returns: let it finish
+    deadline = time.monotonic() + 10
+    while not sink.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(sink.messages) == 1
     first_key = sink.keys()[0]
     stuck = [r for r in rows(db) if r["state"] == "sending"]

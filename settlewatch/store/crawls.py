@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
 from settlewatch.errors import LockedError
 from settlewatch.models import Fetch, SourceDecl
@@ -206,5 +206,8 @@ def prior_fetches(conn: Connection, source_id: str) -> Prior:
     return out
 
 
+_BLOB = select(blobs.c.content).where(blobs.c.sha256 == bindparam("_sha"))
+
+
 def blob(conn: Connection, digest: str) -> bytes:
-    return bytes(conn.scalar(select(blobs.c.content).where(blobs.c.sha256 == digest)) or b"")
+    return bytes(conn.scalar(_BLOB, {"_sha": digest}) or b"")

