@@ -8,7 +8,6 @@ same functions the product calls: ``classify``; ``load_inputs`` + ``build_contex
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib.util
 import re
 import time
@@ -161,7 +160,3 @@ def _get(client: Any, path: str) -> tuple[float, int, int]:
     if resp.status_code != 200:
         raise RuntimeError(f"GET {path}: HTTP {resp.status_code}")
     return ms, resp.status_code, len(body)
-
-
-def today() -> dt.date:
-    return utcnow().date()

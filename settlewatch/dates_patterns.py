@@ -12,24 +12,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from settlewatch.pubdate import cn_numerals_to_digits
+from settlewatch.pubdate import MONTHS, cn_numerals_to_digits
 from settlewatch.textnorm import fold
 
 # ---- date and time atoms -------------------------------------------------------------------
-_MONTH_NAMES: tuple[str, ...] = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-)
-_MONTH_NAMES += ("September", "October", "November", "December")
-MONTHS = {name: i for i, name in enumerate(_MONTH_NAMES, start=1)}
-MONTHS.update({name[:3]: i for name, i in list(MONTHS.items())})
-MONTHS["Sept"] = 9
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
 
 AFTERNOON = frozenset({"下午", "傍晚", "晚上", "晚间", "夜间", "夜里", "晚"})

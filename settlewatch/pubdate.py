@@ -44,27 +44,25 @@ def cn_numerals_to_digits(text: str) -> str:
     return _CN_NUM_RUN.sub(lambda m: _cn_number(m.group()), text)
 
 
-_MONTHS = {
-    m.lower(): i
-    for i, m in enumerate(
-        [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ],
-        start=1,
-    )
-}
-_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
+_MONTH_NAMES: tuple[str, ...] = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+# English month names and abbreviations as notices write them (one table for every reader).
+MONTHS = {name: i for i, name in enumerate(_MONTH_NAMES, start=1)}
+MONTHS.update({name[:3]: i for name, i in list(MONTHS.items())})
+MONTHS["Sept"] = 9
+_MONTHS = {name.lower(): i for name, i in MONTHS.items()}
 _MON = r"(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 
 _FULL = re.compile(
