@@ -63,8 +63,21 @@ class Measured:
     stderr: str = ""
 
     def proc(self, needle: str) -> ProcUsage | None:
-        """The first sampled process whose command line contains ``needle``."""
-        return next((p for p in self.procs if needle in p.cmdline), None)
+        """The sampled processes whose command line contains ``needle``, as one: from the
+        first one's start to the last one's end, CPU summed, RSS of the largest."""
+        found = [p for p in self.procs if needle in p.cmdline]
+        if not found:
+            return None
+        start = min(p.started_s for p in found)
+        end = max(p.started_s + p.wall_s for p in found)
+        return ProcUsage(
+            pid=found[0].pid,
+            cmdline=found[0].cmdline,
+            wall_s=end - start,
+            cpu_s=sum(p.cpu_s for p in found),
+            peak_rss_mb=max(p.peak_rss_mb for p in found),
+            started_s=start,
+        )
 
 
 def _read(path: str) -> str:

@@ -1,11 +1,13 @@
 """Item pipeline: store every Fetch as a Snapshot, in small transactions.
 
 Snapshots are immutable and content-addressed, so a crawl killed mid-way leaves only whole
-rows behind; its run stays 'running' and tracking never reads it.
+rows behind; its runs stay 'running' and tracking never reads them.
 """
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -24,7 +26,9 @@ class SnapshotPipeline:
         self.crawler = crawler
         self.engine: Engine | None = None
         self.pending: list[Fetch] = []
-        self.count = 0
+        self.counts: Counter[str] = Counter()  # source id → items stored
+        self.runs: dict[str, int] = {}  # source id → run id
+        self.reused: dict[str, dict[str, str]] = {}  # source id → url → sha of a 304
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SnapshotPipeline:
@@ -36,6 +40,9 @@ class SnapshotPipeline:
 
     def open_spider(self) -> None:
         self.engine = make_engine(self.spider.db_url)
+        for run_id, plan in self.spider.plans.items():
+            self.runs[plan.decl.id] = run_id
+            self.reused[plan.decl.id] = plan.reused_sha()
 
     def _begin(self) -> AbstractContextManager[Connection]:
         assert self.engine is not None, "open_spider() was not called"
@@ -44,14 +51,17 @@ class SnapshotPipeline:
     def _flush(self) -> None:
         if not self.pending:
             return
-        reused = {url: prior[2] for url, prior in self.spider.prior.items()}
+        by_source: dict[str, list[Fetch]] = {}
+        for item in self.pending:
+            by_source.setdefault(item.source_id, []).append(item)
         with self._begin() as conn:
-            save_fetches(conn, self.spider.run_id, self.pending, reused)
+            for sid, fetches in by_source.items():
+                save_fetches(conn, self.runs[sid], fetches, self.reused[sid])
         self.pending = []
 
     def process_item(self, item: Fetch) -> Fetch:
         self.pending.append(item)
-        self.count += 1
+        self.counts[item.source_id] += 1
         if len(self.pending) >= BATCH:
             self._flush()
         return item
@@ -61,6 +71,8 @@ class SnapshotPipeline:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         keep = {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
         with self._begin() as conn:
-            finish_fetch(conn, self.spider.run_id, {"items": self.count, **keep})
+            for sid, run_id in self.runs.items():
+                mine = {"items": self.counts[sid], "pid": os.getpid(), "process": keep}
+                finish_fetch(conn, run_id, mine)
         if self.engine is not None:
             self.engine.dispose()

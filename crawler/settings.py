@@ -7,8 +7,9 @@ NEWSPIDER_MODULE = "crawler.spiders"
 USER_AGENT = "settlewatch/0.1 (+https://github.com/settlewatch; compliance watcher)"
 ROBOTSTXT_OBEY = True
 
-# Politeness: a few requests per host at a time, adapted to the server's latency.
-CONCURRENT_REQUESTS = 32
+# Politeness: a few requests per host at a time, adapted to the server's latency. One spider
+# crawls every source of a process, so the overall cap is wider than one host's.
+CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0
 AUTOTHROTTLE_ENABLED = True
@@ -19,6 +20,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.throttle.ConditionalAutoThrottle": 0,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "scrapy.extensions.spiderstate.SpiderState": None,
 }
 
 DOWNLOAD_TIMEOUT = 20
@@ -43,6 +47,7 @@ HTTPERROR_ALLOW_ALL = True  # every status becomes a Snapshot; tracking judges i
 
 # Retries back off exponentially (and honour Retry-After) instead of re-queueing at once.
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }
@@ -52,3 +57,10 @@ RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 
 # TLS certificates are verified: a watcher that accepts any certificate can be fed fakes.
 DOWNLOAD_VERIFY_CERTIFICATES = True
+
+# Each middleware costs every request and every item something; these do nothing here (no
+# depth limit, no meta-copying callbacks, no HTTP auth, no feed exports, no remote control).
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}

@@ -117,9 +117,14 @@ def _run_command(job: str, *command: str) -> None:
     """Run `settlewatch <command>` in this process, when this build has it."""
     from settlewatch.cli import cli  # the CLI imports the scheduler: import it late
 
-    group = cli
+    group: click.Command = cli
     for name in command:
-        sub = getattr(group, "commands", {}).get(name)
+        # get_command, not .commands: the root group loads its commands lazily
+        sub = (
+            group.get_command(click.Context(group), name)
+            if isinstance(group, click.Group)
+            else None
+        )
         if sub is None:
             if job not in _missing_reported:  # once, not every minute
                 _missing_reported.add(job)

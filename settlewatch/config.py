@@ -48,6 +48,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("crawl_timeout", "1800", "Seconds before a crawl process is stopped."),
     Setting(
+        "crawl_processes",
+        "0",
+        "Crawler processes one crawl of several sources uses; 0 = one per CPU core, at most 4.",
+    ),
+    Setting(
+        "track_processes",
+        "0",
+        "Processes that extract pages ahead of tracking after a large fetch; 0 = one per core "
+        "(at most 4), 1 = extract inline.",
+    ),
+    Setting(
         "smtp_url",
         "",
         "smtp://[user[:pass]@]host[:port], smtps://host, or "

@@ -18,10 +18,13 @@ from typing import Any
 from sqlalchemy import Engine, or_, select, update
 
 from settlewatch.alert import operator_recipients
+from settlewatch.background import Background
 from settlewatch.config import Config
 from settlewatch.dispatch import Fetcher, LocalFetch, ScrapydFetch
 from settlewatch.errors import LockedError, OperationalError
 from settlewatch.models import SourceDecl
+from settlewatch.partition import host_of, process_count
+from settlewatch.prepare import cores, pages_to_read, prepared_runs, workers
 from settlewatch.scrapyd import DEFAULT_PROJECT, Scrapyd
 from settlewatch.store.crawls import (
     acquire_lease,
@@ -69,17 +72,24 @@ def scrapyd_server(cfg: Config) -> Scrapyd | None:
     return Scrapyd(url, project) if url.strip() else None
 
 
-def fetcher_for(
-    db_url: str, run_ids: list[int], cfg: Config, *, render_js: bool = False
-) -> Fetcher:
+def fetcher_for(db_url: str, decls: list[SourceDecl], cfg: Config) -> Fetcher:
+    """Where these sources will be fetched; local crawler processes start warming up now."""
+    render_js = any(d.render_js for d in decls)
     server = scrapyd_server(cfg)
     if server is not None:
-        return ScrapydFetch(server, db_url, run_ids, cfg, render_js=render_js)
-    return LocalFetch(db_url, run_ids, cfg, render_js=render_js)
+        return ScrapydFetch(server, db_url, cfg, render_js=render_js)
+    hosts = {listing_host(d) for d in decls}
+    n = process_count(cfg.get_int("crawl_processes"), len(decls), len(hosts), cores())
+    return LocalFetch(db_url, cfg, processes=n, render_js=render_js)
+
+
+def listing_host(decl: SourceDecl) -> str:
+    return host_of(decl.listings[0].url) if decl.listings else decl.id
 
 
 def _supervise(
     fetcher: Fetcher,
+    hosts: dict[int, str],
     cfg: Config,
     engine: Engine,
     leased: list[str],
@@ -106,7 +116,7 @@ def _supervise(
     if stop.is_set():  # shutting down before the crawler started: do not start it
         return STOPPED
     try:
-        fetcher.start()
+        fetcher.start(hosts)
         while not fetcher.done(TICK):
             if stop.is_set():
                 return halt(STOPPED)
@@ -171,7 +181,7 @@ def run_crawls(
     engine: Engine,
     db_url: str,
     decls: list[SourceDecl],
-    taxonomy: Taxonomy,
+    taxonomy: Taxonomy | Callable[[], Taxonomy],
     cfg: Config,
     *,
     trigger: str = "cli",
@@ -181,9 +191,30 @@ def run_crawls(
     """Crawl ``decls`` now; a source whose lease is held elsewhere is refused, not waited for.
 
     Setting ``stop`` (the scheduler does on SIGTERM) asks the crawler to close cleanly; the
-    runs are then aborted, not tracked, so nothing is half-recorded.
+    runs are then aborted, not tracked, so nothing is half-recorded. ``taxonomy`` may be a
+    loader: it then loads while the crawler fetches, and a bad rule file fails the crawl
+    before any run is tracked (the runs are aborted).
     """
     stop = stop or threading.Event()
+    loading = Background(taxonomy)
+    fetcher = fetcher_for(db_url, decls, cfg)
+    try:
+        return _crawl(engine, db_url, decls, loading, cfg, fetcher, trigger, progress, stop)
+    finally:
+        fetcher.close()
+
+
+def _crawl(
+    engine: Engine,
+    db_url: str,
+    decls: list[SourceDecl],
+    loading: Background[Taxonomy],
+    cfg: Config,
+    fetcher: Fetcher,
+    trigger: str,
+    progress: Progress,
+    stop: threading.Event,
+) -> list[CrawlOutcome]:
     owner = lease_owner()
     outcomes: list[CrawlOutcome] = []
     with begin_write(engine) as conn:
@@ -202,30 +233,55 @@ def run_crawls(
         with begin_write(engine) as conn:
             runs = {sid: create_run(conn, sid, trigger) for sid in leased}
         progress(f"fetching {len(leased)} source(s): {', '.join(leased)}")
-        render_js = any(d.render_js for d in decls if d.id in runs)
-        fetcher = fetcher_for(db_url, list(runs.values()), cfg, render_js=render_js)
-        error = _supervise(fetcher, cfg, engine, leased, owner, stop)
-        for sid, run_id in runs.items():
-            if error == STOPPED:
+        hosts = {runs[d.id]: listing_host(d) for d in decls if d.id in runs}
+        error = _supervise(fetcher, hosts, cfg, engine, leased, owner, stop)
+        if error == STOPPED:
+            for sid, run_id in runs.items():
                 _abort(engine, run_id, STOPPED)
-                result = TrackResult(sid, run_id, "aborted")
-            else:
-                result = track_run(
-                    engine,
-                    run_id,
-                    taxonomy,
-                    baseline_days=cfg.get_int("baseline_days"),
-                    recipients=operator_recipients(values=cfg.values),
-                )
-                if result.status != "tracked":
-                    _abort(engine, run_id, error or "crawler stopped before finishing")
-                    result.status = "aborted"
-            outcomes.append(
-                CrawlOutcome(sid, result, error if result.status != "tracked" else None)
-            )
-            progress(_line(result))
+                outcomes.append(CrawlOutcome(sid, TrackResult(sid, run_id, "aborted"), error))
+                progress(_line(outcomes[-1].result))  # type: ignore[arg-type]
+        else:
+            try:
+                rules = loading.result()
+            except BaseException as exc:
+                for run_id in runs.values():
+                    _abort(engine, run_id, f"not tracked: {exc}")
+                raise
+            outcomes += _track_all(engine, db_url, runs, rules, cfg, error, progress)
     finally:
         release_leases(engine, leased, owner)
+    return outcomes
+
+
+def _track_all(
+    engine: Engine,
+    db_url: str,
+    runs: dict[str, int],
+    taxonomy: Taxonomy,
+    cfg: Config,
+    error: str | None,
+    progress: Progress,
+) -> list[CrawlOutcome]:
+    """Track every fetched run, each in its own transaction, extracting ahead on all cores."""
+    source_of = {run_id: sid for sid, run_id in runs.items()}
+    ids = list(runs.values())
+    n = workers(cfg.get_int("track_processes"), pages_to_read(engine, ids), cores())
+    outcomes = []
+    for run_id, prepared in prepared_runs(db_url, ids, n):
+        sid = source_of[run_id]
+        result = track_run(
+            engine,
+            run_id,
+            taxonomy,
+            baseline_days=cfg.get_int("baseline_days"),
+            recipients=operator_recipients(values=cfg.values),
+            prepared=prepared,
+        )
+        if result.status != "tracked":
+            _abort(engine, run_id, error or "crawler stopped before finishing")
+            result.status = "aborted"
+        outcomes.append(CrawlOutcome(sid, result, error if result.status != "tracked" else None))
+        progress(_line(result))
     return outcomes
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from settlewatch.config import Config
 from settlewatch.errors import FetchError
+from settlewatch.partition import partition_runs
 from settlewatch.scrapyd import Scrapyd
 from settlewatch.store.db import normalise_url
 
@@ -27,7 +28,9 @@ log = logging.getLogger("settlewatch.dispatch")
 
 
 class Fetcher(Protocol):
-    def start(self) -> None: ...
+    def start(self, hosts: dict[int, str]) -> None:
+        """Fetch these runs (run id → the host of its source's listing)."""
+        ...
 
     def done(self, wait: float) -> bool:
         """Wait up to ``wait`` seconds; True once every run's fetch has ended."""
@@ -41,6 +44,10 @@ class Fetcher(Protocol):
 
     def error(self) -> str | None: ...
 
+    def close(self) -> None:
+        """Let go of what was prepared but never started (idle crawler processes)."""
+        ...
+
 
 def crawler_env(cfg: Config) -> dict[str, str]:
     env = dict(os.environ)
@@ -51,41 +58,68 @@ def crawler_env(cfg: Config) -> dict[str, str]:
 
 
 class LocalFetch:
-    """``python -m crawler.run`` for all runs of one call, in a child process."""
+    """``python -m crawler.run --stdin`` in child processes, started at once so that their
+    imports (~1 s) overlap with the caller's leases and runs; ``start`` hands each its share
+    of the runs (see settlewatch.partition)."""
 
     def __init__(
-        self, db_url: str, run_ids: list[int], cfg: Config, *, render_js: bool = False
+        self, db_url: str, cfg: Config, *, processes: int = 1, render_js: bool = False
     ) -> None:
         flags = ["--render-js"] if render_js else []
-        self.cmd = [sys.executable, "-m", "crawler.run", "--db", db_url, *flags]
-        self.cmd += map(str, run_ids)
-        self.env = crawler_env(cfg)
-        self.proc: subprocess.Popen[bytes] | None = None
+        cmd = [sys.executable, "-m", "crawler.run", "--db", db_url, *flags, "--stdin"]
+        env = crawler_env(cfg)
+        self.procs = [
+            subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE) for _ in range(max(1, processes))
+        ]
+        self.started = False
 
-    def start(self) -> None:
-        self.proc = subprocess.Popen(self.cmd, env=self.env)
+    def _hand_over(self, proc: subprocess.Popen[bytes], run_ids: list[int]) -> None:
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write((" ".join(map(str, run_ids)) + "\n").encode())
+            proc.stdin.close()
+        except OSError:  # it died before it could be told: error() reports its exit code
+            pass
+
+    def start(self, hosts: dict[int, str]) -> None:
+        groups = partition_runs(hosts, len(self.procs))
+        for i, proc in enumerate(self.procs):
+            self._hand_over(proc, groups[i] if i < len(groups) else [])
+        self.started = True
+
+    def close(self) -> None:
+        if self.started:
+            return
+        for proc in self.procs:
+            self._hand_over(proc, [])  # nothing to crawl: it exits
+        if not self.done(10.0):
+            self.kill()
 
     def done(self, wait: float) -> bool:
-        assert self.proc is not None
-        try:
-            self.proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            return False
+        deadline = time.monotonic() + wait
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                return False
         return True
+
+    def _running(self) -> list[subprocess.Popen[bytes]]:
+        return [p for p in self.procs if p.poll() is None]
 
     def stop(self) -> None:
         # Scrapy treats the first SIGTERM as "close the spider cleanly"
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        for proc in self._running():
+            proc.send_signal(signal.SIGTERM)
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        for proc in self._running():
+            proc.kill()
+            proc.wait()
 
     def error(self) -> str | None:
-        code = self.proc.returncode if self.proc is not None else None
-        return None if code == 0 else f"crawler process exited with code {code}"
+        bad = [p.returncode for p in self.procs if p.returncode != 0]
+        return f"crawler process exited with code {bad[0]}" if bad else None
 
 
 def shared_db_url(db_url: str) -> str:
@@ -104,17 +138,10 @@ class ScrapydFetch:
     POLL = 1.0  # seconds between listjobs.json calls
 
     def __init__(
-        self,
-        server: Scrapyd,
-        db_url: str,
-        run_ids: list[int],
-        cfg: Config,
-        *,
-        render_js: bool = False,
+        self, server: Scrapyd, db_url: str, cfg: Config, *, render_js: bool = False
     ) -> None:
         self.server = server
         self.db_url = shared_db_url(db_url)
-        self.run_ids = run_ids
         self.settings = {
             "USER_AGENT": cfg.get("user_agent"),
             "DOWNLOAD_TIMEOUT": cfg.get("download_timeout"),
@@ -127,8 +154,8 @@ class ScrapydFetch:
         self.finished: set[str] = set()
         self.last_poll = 0.0
 
-    def start(self) -> None:
-        for run_id in self.run_ids:
+    def start(self, hosts: dict[int, str]) -> None:
+        for run_id in sorted(hosts):
             job = self.server.schedule({"run_id": str(run_id), "db": self.db_url}, self.settings)
             self.jobs[job] = run_id
 
@@ -159,4 +186,7 @@ class ScrapydFetch:
         self._cancel("KILL")
 
     def error(self) -> str | None:
+        return None
+
+    def close(self) -> None:
         return None

@@ -17,8 +17,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import apprise
-
 from settlewatch.outbox import DeliveryError, OutboxRow
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -50,6 +48,8 @@ def redact(url: str) -> str:
 
 def check_url(url: str) -> str | None:
     """None when apprise understands ``url`` (variables unexpanded), else the reason."""
+    import apprise  # 0.1 s: only where webhooks are used
+
     probe = _VAR.sub("x", url)
     if apprise.Apprise.instantiate(probe) is None:
         return f"apprise does not understand {redact(url)!r}"
@@ -57,6 +57,8 @@ def check_url(url: str) -> str | None:
 
 
 def _plugin(url: str, key: str) -> Any:
+    import apprise
+
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         raise DeliveryError(
@@ -84,6 +86,8 @@ class WebhookTransport:
             raise DeliveryError(f"outbox row {row.id} is not a webhook", permanent=True)
         plugin = _plugin(expand(row.recipient, self.env), row.idempotency_key)
         handover()
+        import apprise
+
         with apprise.LogCapture(level=logging.WARNING) as log:
             ok = plugin.notify(body=row.body_text, title=row.subject)
         if not ok:

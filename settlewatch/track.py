@@ -15,12 +15,12 @@ from sqlalchemy import Connection, Engine, Row, select, update
 from settlewatch.alert import OperatorRecipients, source_health_changed
 from settlewatch.health import PageVerdict, worst
 from settlewatch.listing import parse_listing
-from settlewatch.models import SourceDecl
+from settlewatch.models import Extracted, SourceDecl
 from settlewatch.source import decl_from_dict
 from settlewatch.store.db import begin_write, utcnow
 from settlewatch.store.schema import crawl_runs, snapshots, sources
 from settlewatch.taxonomy import Taxonomy
-from settlewatch.tracker import Tracker, TrackResult, judge_snapshot
+from settlewatch.tracker import Tracker, TrackResult, attachments_by_parent, judge_snapshot
 
 log = logging.getLogger("settlewatch.track")
 
@@ -83,8 +83,11 @@ def track_run(
     baseline_days: int = 30,
     now: dt.datetime | None = None,
     recipients: OperatorRecipients | None = None,
+    prepared: dict[int, Extracted] | None = None,
 ) -> TrackResult:
-    """Track one fetched run. A run that is not 'fetched' is left alone (idempotent)."""
+    """Track one fetched run. A run that is not 'fetched' is left alone (idempotent).
+
+    ``prepared``: extractions done ahead of the transaction (settlewatch.prepare)."""
     now = now or utcnow()
     with begin_write(engine) as conn:
         run = conn.execute(select(crawl_runs).where(crawl_runs.c.id == run_id)).one()
@@ -98,13 +101,14 @@ def track_run(
             )
         )
         listing = _listing_health(conn, decl, [s for s in snaps if s.role == "listing"], now.date())
-        tracker = Tracker(conn, decl, run, taxonomy, not src.baselined, baseline_days, now)
-        for snap in snaps:
-            if snap.role == "attachment" and snap.status == 200 and snap.sha256 and snap.parent_url:
-                tracker.attachments.setdefault(snap.parent_url, []).append(snap)
+        tracker = Tracker(
+            conn, decl, run, taxonomy, not src.baselined, baseline_days, now, prepared=prepared
+        )
+        tracker.attachments = attachments_by_parent(snaps)
         notice_snaps = [s for s in snaps if s.role == "notice"]
         for snap in notice_snaps:
             tracker.notice(snap)
+        tracker.finish()
         result = tracker.result
         result.pages = len(snaps)
         result.health, result.reason = listing.state, listing.reason

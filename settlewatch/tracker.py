@@ -41,6 +41,7 @@ class TrackResult:
     changes: Counter[str] = field(default_factory=Counter)
     findings: Counter[str] = field(default_factory=Counter)
     unchanged: int = 0
+    prepared: int = 0  # pages whose extraction was done ahead, in worker processes
     alert: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -54,6 +55,7 @@ class TrackResult:
             "changes": dict(self.changes),
             "findings": dict(self.findings),
             "unchanged": self.unchanged,
+            "prepared": self.prepared,
             "alert": self.alert,
         }
 
@@ -96,6 +98,40 @@ def _status_for(
     return "pending"
 
 
+def attachments_by_parent(snaps: list[Row[Any]]) -> dict[str, list[Row[Any]]]:
+    """The stored attachments of a run, by the notice page that links them."""
+    out: dict[str, list[Row[Any]]] = {}
+    for snap in snaps:
+        if snap.role == "attachment" and snap.status == 200 and snap.sha256 and snap.parent_url:
+            out.setdefault(snap.parent_url, []).append(snap)
+    return out
+
+
+def content_key(snap: Row[Any], attachments: list[Row[Any]]) -> str:
+    """What the page and its attachments were, as bytes: equal keys need no extraction."""
+    shas = sorted(a.sha256 for a in attachments)
+    if not shas:
+        return str(snap.sha256)
+    return hashlib.sha256(",".join([snap.sha256, *shas]).encode()).hexdigest()
+
+
+def extract_page(
+    conn: Connection, decl: SourceDecl, snap: Row[Any], text: str, attachments: list[Row[Any]]
+) -> Extracted:
+    """The notice text of a page, followed by the text of each attachment it links to.
+
+    A pure function of the stored bytes and the declaration (settlewatch.prepare relies on it).
+    """
+    listing_date = parse_date(snap.listing_date) if snap.listing_date else None
+    extracted = extract_text(decl.notice, snap.url, text, snap.listing_title, listing_date)
+    parts = [extracted.body]
+    for att in sorted(attachments, key=lambda a: a.url):
+        body, problem = attachment_text(att.url, blob(conn, att.sha256))
+        name = unquote(att.url.rsplit("/", 1)[-1])
+        parts.append(f"[附件 {name}]\n{body or '(' + problem + ')'}")
+    return Extracted(extracted.title, extracted.published, "\n\n".join(parts))
+
+
 class Tracker:
     def __init__(
         self,
@@ -107,8 +143,10 @@ class Tracker:
         baseline_days: int,
         now: dt.datetime,
         technical: bool = False,
+        prepared: dict[int, Extracted] | None = None,
     ) -> None:
-        """``technical``: changes come from re-extraction, not from the site; never sent."""
+        """``technical``: changes come from re-extraction, not from the site; never sent.
+        ``prepared``: snapshot id → its extraction, done ahead (settlewatch.prepare)."""
         self.conn, self.decl, self.run, self.taxonomy = conn, decl, run, taxonomy
         self.technical = technical
         self.baseline, self.baseline_days, self.now = baseline, baseline_days, now
@@ -116,22 +154,11 @@ class Tracker:
         self.failures = 0
         self.known = nstore.notices_by_url(conn, decl.id)
         self.attachments: dict[str, list[Row[Any]]] = {}
-
-    def with_attachments(self, snap: Row[Any], extracted: Extracted) -> Extracted:
-        """The notice text followed by the text of each attachment it links to."""
-        parts = [extracted.body]
-        for att in sorted(self.attachments.get(snap.url, []), key=lambda a: a.url):
-            text, problem = attachment_text(att.url, blob(self.conn, att.sha256))
-            name = unquote(att.url.rsplit("/", 1)[-1])
-            parts.append(f"[附件 {name}]\n{text or '(' + problem + ')'}")
-        return Extracted(extracted.title, extracted.published, "\n\n".join(parts))
+        self.prepared = prepared or {}
+        self.seen: list[int] = []  # notices that answered 304, marked seen by finish()
 
     def content_key(self, snap: Row[Any]) -> str:
-        """What the page and its attachments were, as bytes: equal keys need no extraction."""
-        shas = sorted(a.sha256 for a in self.attachments.get(snap.url, []))
-        if not shas:
-            return str(snap.sha256)
-        return hashlib.sha256(",".join([snap.sha256, *shas]).encode()).hexdigest()
+        return content_key(snap, self.attachments.get(snap.url, []))
 
     def record(
         self,
@@ -204,10 +231,12 @@ class Tracker:
         if notice.last_sha256 == key and notice.state == "active" and not force:
             self.result.unchanged += 1  # same bytes: no extraction, no rows
             return
-        listing_date = parse_date(snap.listing_date) if snap.listing_date else None
-        extracted = self.with_attachments(
-            snap, extract_text(self.decl.notice, snap.url, text, snap.listing_title, listing_date)
-        )
+        extracted = self.prepared.get(snap.id)
+        if extracted is None:
+            atts = self.attachments.get(snap.url, [])
+            extracted = extract_page(self.conn, self.decl, snap, text, atts)
+        else:
+            self.result.prepared += 1
         old = nstore.latest_version(self.conn, notice.id)
         if old is not None and old.text_hash == nstore.text_hash(extracted):
             self.result.unchanged += 1
@@ -237,14 +266,19 @@ class Tracker:
         if snap.status in (404, 410):
             self.missing(snap)
             return
+        if snap.status == 304:  # the server says: as last time; nothing to read or judge
+            notice = self.known.get(snap.url)
+            if notice is not None:
+                self.seen.append(notice.id)
+            self.result.unchanged += 1
+            return
         verdict, text, _ = judge_snapshot(self.conn, self.decl, snap)
         if verdict.state != "ok":
             self.failures += 1
             return
-        if snap.status == 304:
-            notice = self.known.get(snap.url)
-            if notice is not None:
-                nstore.update_notice(self.conn, notice.id, last_seen=self.now, missing_count=0)
-            self.result.unchanged += 1
-            return
         self.content(snap, text)
+
+    def finish(self) -> None:
+        """Record, in one statement, that the notices answering 304 are still there."""
+        nstore.mark_seen(self.conn, self.seen, self.now)
+        self.seen = []

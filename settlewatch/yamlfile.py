@@ -18,6 +18,7 @@ from settlewatch.errors import LocatedError, RuleError
 from settlewatch.resources import rules_dir
 
 Lines = dict[tuple[str | int, ...], int]
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 
 
 def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: Lines) -> None:
@@ -39,9 +40,10 @@ def load_yaml(path: Path, error: type[LocatedError] = RuleError) -> tuple[Any, L
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise error(str(path), f"cannot read: {exc}") from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+    loader = LOADER(text)
+    try:  # compose once (the nodes carry line numbers), then build the data from the nodes
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -49,6 +51,8 @@ def load_yaml(path: Path, error: type[LocatedError] = RuleError) -> tuple[Any, L
         raise error(
             str(path), f"not valid YAML: {problem}", line=line, fix="correct the YAML syntax"
         ) from exc
+    finally:
+        loader.dispose()
     lines: Lines = {}
     if node is not None:
         _walk(node, (), lines)

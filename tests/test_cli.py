@@ -15,7 +15,10 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     out = []
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, f"{name} is listed but does not load"
         out.append((*prefix, name))
         if isinstance(cmd, click.Group):
             out.extend(_commands(cmd, (*prefix, name)))
@@ -30,7 +33,7 @@ def test_every_command_has_help_and_is_documented(path: tuple[str, ...]) -> None
     res = CliRunner().invoke(cli, [*path, "--help"])
     assert res.exit_code == 0, res.output
     assert "Usage:" in res.output
-    if not isinstance(cli.commands.get(path[0]), click.Group) or len(path) > 1:
+    if not isinstance(cli.get_command(click.Context(cli), path[0]), click.Group) or len(path) > 1:
         assert f"settlewatch {' '.join(path)}" in README, f"README does not document {path}"
 
 
@@ -62,3 +65,19 @@ def test_config_show_reports_origin(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["config", "show"], env={"SETTLEWATCH_BASELINE_DAYS": "7"})
     assert res.exit_code == 0
     assert "baseline_days = '7'  [SETTLEWATCH_BASELINE_DAYS" in res.output
+
+
+def test_commands_load_lazily_and_all_of_them_are_listed() -> None:
+    """`settlewatch crawl` must not pay for the web app, the mailer or the scheduler."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, settlewatch.cli as c, click;"
+        "c.cli.get_command(click.Context(c.cli), 'crawl');"
+        "print(' '.join(m for m in ('flask', 'apprise', 'apscheduler', 'settlewatch.web')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+    assert len(COMMANDS) > 16 and ("crawl",) in COMMANDS and ("serve",) in COMMANDS

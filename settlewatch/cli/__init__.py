@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import sys
 
-# importing a module registers its commands on `cli`
-from settlewatch.cli import (  # noqa: F401
-    commands,
-    demo_cmd,
-    digest_cmd,
-    eval_cmd,
-    mail_cmd,
-    scheduler_cmd,
-    sources_cmd,
-    web_cmd,
-)
+# commands are loaded on first use: see settlewatch.cli.root.COMMANDS
 from settlewatch.cli.root import cli
 
 

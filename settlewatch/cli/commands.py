@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from settlewatch import noise
-from settlewatch.cli.root import App, cli, echo_json, pass_app
+from settlewatch.cli.root import App, echo_json, pass_app
 from settlewatch.config import SETTINGS
 from settlewatch.crawl import run_crawls
 from settlewatch.errors import UsageError
@@ -18,7 +18,7 @@ from settlewatch.store.queries import change_json, list_changes, source_rows
 from settlewatch.taxonomy import load_taxonomy
 
 
-@cli.command()
+@click.command()
 @click.argument("source_ids", nargs=-1, metavar="[SOURCE_ID]...")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary per source.")
 @pass_app
@@ -43,7 +43,7 @@ def crawl(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
         app.engine,
         app.db_url,
         chosen,
-        load_taxonomy(),
+        load_taxonomy,  # loads while the crawler fetches
         app.config,
         progress=(lambda m: None) if as_json else (lambda m: click.echo(m, err=True)),
     )
@@ -53,7 +53,7 @@ def crawl(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
         raise SystemExit(3)
 
 
-@cli.group()
+@click.group()
 def changes() -> None:
     """Changes detected in notices (new, edited, withdrawn)."""
 
@@ -82,7 +82,7 @@ def changes_list(
     click.echo(f"{len(rows)} change(s)", err=True)
 
 
-@cli.group()
+@click.group()
 def sources() -> None:
     """Declared sources and their health."""
 
@@ -122,7 +122,7 @@ def sources_list(app: App, as_json: bool) -> None:
         click.echo(f"{r['id']:<18} {r['kind']:<9} {r['health']:<8} {last:<20} {r['reason']}")
 
 
-@cli.group()
+@click.group()
 def merchants() -> None:
     """Merchant profiles."""
 
@@ -142,7 +142,7 @@ def merchants_import(app: App, file: Path) -> None:
     click.echo(f"imported {len(items)} merchant(s) from {file}")
 
 
-@cli.group()
+@click.group()
 def config() -> None:
     """Settings."""
 
@@ -158,7 +158,7 @@ def config_show(app: App) -> None:
         )
 
 
-@cli.group()
+@click.group()
 def rules() -> None:
     """Rules: filters, taxonomy, flows."""
 
@@ -184,7 +184,7 @@ def rules_check(app: App) -> None:
     )
 
 
-@cli.command()
+@click.command()
 @click.argument("source_ids", nargs=-1, metavar="[SOURCE_ID]...")
 @pass_app
 def reextract(app: App, source_ids: tuple[str, ...]) -> None:

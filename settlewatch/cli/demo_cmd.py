@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from settlewatch.cli.root import App, cli, echo_json, pass_app
+from settlewatch.cli.root import App, echo_json, pass_app
 from settlewatch.demo.run import format_summary, run_demo
 from settlewatch.store.db import open_store
 
@@ -16,7 +16,7 @@ def _fresh_sqlite(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-@cli.command()
+@click.command()
 @click.option(
     "--out",
     type=click.Path(path_type=Path),

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from settlewatch.cli.mail_cmd import echo_report, finish, send_outbox
-from settlewatch.cli.root import App, cli, echo_json, pass_app
+from settlewatch.cli.root import App, echo_json, pass_app
 from settlewatch.digest_build import iso_period, write_digests
 from settlewatch.digest_send import plan_digests, preview, queue_digests
 from settlewatch.errors import UsageError
@@ -28,7 +28,7 @@ def _week(week: str | None) -> str | None:
     return week
 
 
-@cli.group()
+@click.group()
 def digest() -> None:
     """Merchant digests."""
 

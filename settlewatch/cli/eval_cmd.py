@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from settlewatch.cli.root import cli, echo_json
+from settlewatch.cli.root import echo_json
 from settlewatch.eval_report import format_report, report_json
 from settlewatch.evaluate import evaluate
 from settlewatch.taxonomy import load_taxonomy
 
 
-@cli.command("eval")
+@click.command("eval")
 @click.option(
     "--corpus",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -11,7 +11,7 @@ import click
 from sqlalchemy import select
 
 from settlewatch.alert import queue_alerts
-from settlewatch.cli.root import App, cli, echo_json, pass_app
+from settlewatch.cli.root import App, echo_json, pass_app
 from settlewatch.errors import SettlewatchError, UsageError
 from settlewatch.mailer import SmtpTransport, smtp_settings
 from settlewatch.notifier import WebhookTransport
@@ -87,7 +87,7 @@ def finish(report: Report, problem: str = "") -> None:
         )
 
 
-@cli.group()
+@click.group()
 def alerts() -> None:
     """Urgent alerts to merchants, and source-health alerts to the operator."""
 

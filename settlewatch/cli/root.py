@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -43,8 +44,41 @@ class App:
         return load_sources(self.sources_dir())
 
 
+# Commands load on first use, so `settlewatch crawl` does not import the web app, the mailer
+# or the scheduler (click's lazy-loading recipe). name → "module:attribute".
+COMMANDS = {
+    "crawl": "commands:crawl",
+    "changes": "commands:changes",
+    "sources": "sources_cmd:sources",
+    "merchants": "commands:merchants",
+    "config": "commands:config",
+    "rules": "commands:rules",
+    "reextract": "commands:reextract",
+    "demo": "demo_cmd:demo",
+    "digest": "digest_cmd:digest",
+    "eval": "eval_cmd:eval_cmd",
+    "alerts": "mail_cmd:alerts",
+    "scheduler": "scheduler_cmd:scheduler",
+    "crawler": "scheduler_cmd:crawler",
+    "serve": "web_cmd:serve",
+    "users": "web_cmd:users",
+    "review": "web_cmd:review",
+}
+
+
 class Group(click.Group):
-    """Turns SettlewatchError into one clear line on stderr and its exit code."""
+    """Loads commands lazily; turns SettlewatchError into one clear line and its exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attr = COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(f"settlewatch.cli.{module}"), attr)
+        assert isinstance(command, click.Command), COMMANDS[cmd_name]
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

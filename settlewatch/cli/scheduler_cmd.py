@@ -9,13 +9,13 @@ import click
 from scheduler.jobs import Runtime
 from scheduler.main import configure_logging, install_signal_handlers, job_rows, run_service
 from scheduler.plan import SchedulerSettings, planned_jobs
-from settlewatch.cli.root import App, cli, echo_json, pass_app
+from settlewatch.cli.root import App, echo_json, pass_app
 from settlewatch.errors import UsageError
 from settlewatch.scrapyd import DEFAULT_PROJECT, Scrapyd, build_egg
 from settlewatch.store.db import utcnow
 
 
-@cli.group()
+@click.group()
 def scheduler() -> None:
     """The scheduler service: crawls on each source's cadence, alerts, digests, health checks."""
 
@@ -82,7 +82,7 @@ def scheduler_jobs(app: App, as_json: bool) -> None:
         click.echo(f"{r.id:<28} {when:<27} {r.state:<9} {what}")
 
 
-@cli.group()
+@click.group()
 def crawler() -> None:
     """The Scrapy crawler, packaged for Scrapyd."""
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from settlewatch.cli.root import App, cli, echo_json, pass_app
+from settlewatch.cli.root import App, echo_json, pass_app
 from settlewatch.errors import UsageError
 from settlewatch.review import decide, refresh_stale
 from settlewatch.store.db import begin_write, utcnow
@@ -31,7 +31,7 @@ from settlewatch.users import (
 from settlewatch.web.finding_query import STATUSES, QueueFilter, queue_page
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @pass_app
@@ -49,7 +49,7 @@ def serve(app: App, host: str, port: int) -> None:
     run_simple(host, port, web, threaded=True, use_reloader=False, use_debugger=False)
 
 
-@cli.group()
+@click.group()
 def users() -> None:
     """Users of the review app and their roles (admin, officer, viewer)."""
 
@@ -140,7 +140,7 @@ def _user(app: App, name: str, role: str | None) -> User:
     return user
 
 
-@cli.group()
+@click.group()
 def review() -> None:
     """Review findings from the CLI (same code path and audit log as the web app)."""
 

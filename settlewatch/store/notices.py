@@ -53,6 +53,16 @@ def update_notice(conn: Connection, notice_id: int, **values: Any) -> None:
     conn.execute(_UPDATE_NOTICE, {"_id": notice_id, **values})
 
 
+def mark_seen(conn: Connection, notice_ids: list[int], now: dt.datetime) -> None:
+    """Notices whose page answered 304: still there, as they were."""
+    for i in range(0, len(notice_ids), 500):
+        conn.execute(
+            update(notices)
+            .where(notices.c.id.in_(notice_ids[i : i + 500]))
+            .values(last_seen=now, missing_count=0)
+        )
+
+
 def latest_version(conn: Connection, notice_id: int) -> Row[Any] | None:
     return conn.execute(_LATEST_VERSION, {"_notice": notice_id}).first()
 

@@ -1,0 +1,37 @@
+"""A value computed on a thread while the caller does something else."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Background(Generic[T]):
+    """A value computed on a thread while the crawler fetches (or given as it is)."""
+
+    def __init__(self, source: T | Callable[[], T]) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if callable(source):
+            self._thread = threading.Thread(target=self._run, args=(source,), daemon=True)
+            self._thread.start()
+        else:
+            self._value = source
+
+    def _run(self, load: Callable[[], T]) -> None:
+        try:
+            self._value = load()
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self) -> T:
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value

@@ -1,0 +1,125 @@
+"""One crawl over several crawler processes and extraction workers gives what one process gives."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from settlewatch.config import load_config
+from settlewatch.crawl import run_crawls
+from settlewatch.errors import RuleError
+from settlewatch.partition import partition_runs, process_count
+from settlewatch.prepare import prepared_runs, workers
+from settlewatch.source import load_sources
+from settlewatch.store.db import normalise_url, open_store
+from settlewatch.store.schema import crawl_runs, sources
+from settlewatch.taxonomy import Taxonomy
+from tests.httpfixture import FixtureServer
+from tests.sitekit import changes, declare, listing_html, notice_html, run, simple_board
+
+
+def _runs(db: str) -> list[Any]:
+    engine = create_engine(normalise_url(db))
+    with engine.connect() as conn:
+        rows = list(conn.execute(select(crawl_runs).order_by(crawl_runs.c.id)))
+    engine.dispose()
+    return rows
+
+
+def _summary(db: str) -> list[tuple[str, str, str, str, str]]:
+    return sorted(
+        (c["source"], c["url"], c["kind"], c["category"], c["title"]) for c in changes(db)
+    )
+
+
+def test_process_count_and_partition_keep_a_host_in_one_process() -> None:
+    assert process_count(0, runs=50, hosts=50, cores=2) == 2
+    assert process_count(0, runs=50, hosts=50, cores=16) == 4  # auto is capped
+    assert process_count(0, runs=3, hosts=3, cores=8) == 1  # too little work for two
+    assert process_count(3, runs=50, hosts=2, cores=8) == 2  # never more than hosts
+    assert process_count(0, runs=0, hosts=0, cores=2) == 1
+    hosts = {1: "a.cn", 2: "a.cn", 3: "b.cn", 4: "c.cn", 5: "a.cn"}
+    groups = partition_runs(hosts, 2)
+    assert sorted(groups) == [[1, 2, 5], [3, 4]]
+    assert partition_runs(hosts, 5) == [[1, 2, 5], [3], [4]]
+    assert workers(0, pages=2000, cores=2) == 2
+    assert workers(0, pages=20, cores=2) == 0  # a pool would cost more than it saves
+    assert workers(1, pages=2000, cores=8) == 0
+    assert workers(3, pages=5, cores=1) == 3
+
+
+def test_two_crawler_processes_and_workers_match_one_process(
+    site: FixtureServer, db_url: str, tmp_path: Path
+) -> None:
+    with FixtureServer(host="127.0.0.2") as other:
+        simple_board(site, prefix="/a")
+        simple_board(site, prefix="/b", fee="0.45%")
+        simple_board(other, n=4)
+        src = tmp_path / "src"
+        declare(src, "alpha", site.base, listing="/a/list/index.html")
+        declare(src, "beta", site.base, listing="/b/list/index.html")
+        declare(src, "gamma", other.base)
+        parallel = {"SETTLEWATCH_CRAWL_PROCESSES": "2", "SETTLEWATCH_TRACK_PROCESSES": "2"}
+        res = run(["crawl", "--json"], db_url, src, **parallel)
+        assert res.exit_code == 0, res.output
+        assert sum(o["prepared"] for o in json.loads(res.stdout)) == 10  # workers extracted
+        single_db = f"sqlite:///{tmp_path / 'single.db'}"
+        serial = {"SETTLEWATCH_CRAWL_PROCESSES": "1", "SETTLEWATCH_TRACK_PROCESSES": "1"}
+        assert run(["crawl"], single_db, src, **serial).exit_code == 0
+
+    got = _summary(db_url)
+    assert len(got) == 10 and {c[0] for c in got} == {"alpha", "beta", "gamma"}
+    assert got == _summary(single_db)
+    pids = {r.source_id: r.stats["pid"] for r in _runs(db_url)}
+    assert pids["alpha"] == pids["beta"] != pids["gamma"]  # one host stays in one process
+    assert len({r.stats["pid"] for r in _runs(single_db)}) == 1
+
+
+def test_sources_listing_the_same_page_each_get_it(
+    site: FixtureServer, sqlite_url: str, tmp_path: Path
+) -> None:
+    """One spider crawls both; neither loses the page to the other's duplicate filter."""
+    site.html("/shared/n.html", notice_html("关于系统维护的公告", "2026-11-20", "<p>维护。</p>"))
+    for name in ("x", "y"):
+        site.html(
+            f"/{name}/list/index.html", listing_html([("/shared/n.html", "公告", "2026-11-20")])
+        )
+        declare(tmp_path / "src", name, site.base, listing=f"/{name}/list/index.html")
+    assert run(["crawl"], sqlite_url, tmp_path / "src").exit_code == 0
+    assert sorted((c["source"], c["url"]) for c in changes(sqlite_url)) == [
+        ("x", f"{site.base}/shared/n.html"),
+        ("y", f"{site.base}/shared/n.html"),
+    ]
+
+
+def test_a_failing_worker_leaves_its_run_to_inline_extraction(sqlite_url: str) -> None:
+    open_store(sqlite_url).dispose()
+    threading.Thread(target=lambda: None).start()  # threads present: the pool spawns
+    got = dict(prepared_runs(sqlite_url, [424242, 434343], 2))
+    assert got == {424242: {}, 434343: {}}  # no such runs: workers fail, nothing is lost
+
+
+def test_rules_that_fail_to_load_abort_the_runs_and_free_the_leases(
+    site: FixtureServer, sqlite_url: str, tmp_path: Path
+) -> None:
+    simple_board(site)
+    declare(tmp_path / "src", "acq", site.base)
+    engine = open_store(sqlite_url)
+
+    def broken() -> Taxonomy:
+        raise RuleError("rules/taxonomy.yaml", "not valid YAML", line=3)
+
+    with pytest.raises(RuleError):
+        run_crawls(
+            engine, sqlite_url, list(load_sources(tmp_path / "src").values()), broken, load_config()
+        )
+    [crawl] = _runs(sqlite_url)
+    assert crawl.status == "aborted" and "not valid YAML" in crawl.message
+    with engine.connect() as conn:
+        assert conn.scalar(select(sources.c.lease_owner)) is None
+    engine.dispose()
