@@ -45,7 +45,8 @@ class CrawlFigures:
     pages: int  # Snapshots this crawl stored
     wall_s: float
     cpu_s: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # the largest process
+    total_rss_mb: float  # the tree's processes at one moment, added up
     startup_s: float  # from the command's start to the crawler child's
     fetch_wall_s: float  # the crawler child process
     fetch_cpu_s: float
@@ -193,6 +194,7 @@ def figures(
         wall_s=m.wall_s,
         cpu_s=m.cpu_s,
         peak_rss_mb=m.peak_rss_mb,
+        total_rss_mb=max(m.together_rss_mb, m.peak_rss_mb),
         startup_s=crawler.started_s if crawler else 0.0,
         fetch_wall_s=crawler.wall_s if crawler else 0.0,
         fetch_cpu_s=fetch_cpu,

@@ -58,6 +58,7 @@ class Measured:
     wall_s: float
     cpu_s: float  # user + system of the whole tree
     peak_rss_mb: float  # the largest single process of the tree
+    together_rss_mb: float  # the largest sum of the tree's RSS at one sampling moment
     procs: tuple[ProcUsage, ...] = field(default=())
     stdout: str = ""
     stderr: str = ""
@@ -99,16 +100,19 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _sample(pid: int, seen: dict[int, ProcSample], now: float) -> None:
+def _sample(pid: int, seen: dict[int, ProcSample], now: float) -> int:
+    """Sample one process; returns its current RSS in kB."""
     stat = _read(f"/proc/{pid}/stat")
     if not stat:
-        return
+        return 0
     fields = stat.rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
-    hwm = 0
+    hwm = rss = 0
     for line in _read(f"/proc/{pid}/status").splitlines():
         if line.startswith("VmHWM:"):
             hwm = int(line.split()[1])
+        elif line.startswith("VmRSS:"):
+            rss = int(line.split()[1])
     # re-read: a child sampled between fork and exec still shows its parent's command line
     cmd = _read(f"/proc/{pid}/cmdline").replace("\0", " ").strip()
     s = seen.get(pid)
@@ -116,16 +120,22 @@ def _sample(pid: int, seen: dict[int, ProcSample], now: float) -> None:
         s = seen[pid] = ProcSample(pid, int(fields[1]), cmd, now, now)
     s.cmdline = cmd or s.cmdline
     s.last_seen, s.cpu_s, s.hwm_kb = now, max(s.cpu_s, cpu), max(s.hwm_kb, hwm)
+    return rss
 
 
-def _sampler(root: int, seen: dict[int, ProcSample], stop: threading.Event, every: float) -> None:
+def _sampler(
+    root: int, seen: dict[int, ProcSample], peak: list[int], stop: threading.Event, every: float
+) -> None:
+    """Sample the tree until stopped; ``peak[0]``: the largest RSS of all its processes at
+    one moment, in kB (pages forked workers share with their parent count twice)."""
     while not stop.is_set():
         now = time.perf_counter()
-        todo = [root]
+        todo, total = [root], 0
         while todo:
             pid = todo.pop()
-            _sample(pid, seen, now)
+            total += _sample(pid, seen, now)
             todo.extend(_children(pid))
+        peak[0] = max(peak[0], total)
         stop.wait(every)
 
 
@@ -146,8 +156,9 @@ def run_measured(
             list(cmd), env=env, cwd=cwd, stdout=out, stderr=err, start_new_session=True
         )
         seen: dict[int, ProcSample] = {}
+        together = [0]
         stop = threading.Event()
-        sampler = threading.Thread(target=_sampler, args=(proc.pid, seen, stop, every))
+        sampler = threading.Thread(target=_sampler, args=(proc.pid, seen, together, stop, every))
         sampler.start()
         timed_out = threading.Event()
 
@@ -183,6 +194,7 @@ def run_measured(
         wall_s=wall,
         cpu_s=usage.ru_utime + usage.ru_stime,
         peak_rss_mb=usage.ru_maxrss / 1024,
+        together_rss_mb=together[0] / 1024,
         procs=procs,
         stdout=out_path.read_text(encoding="utf-8", errors="replace"),
         stderr=err_path.read_text(encoding="utf-8", errors="replace"),

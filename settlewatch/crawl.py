@@ -267,12 +267,14 @@ def _track_all(
     ids = list(runs.values())
     n = workers(cfg.get_int("track_processes"), pages_to_read(engine, ids), cores())
     outcomes = []
-    for run_id, prepared in prepared_runs(db_url, ids, n):
+    now = utcnow()  # one clock for the workers' classification and the tracking
+    for run_id, prepared in prepared_runs(db_url, ids, n, taxonomy, now):
         sid = source_of[run_id]
         result = track_run(
             engine,
             run_id,
             taxonomy,
+            now=now,
             baseline_days=cfg.get_int("baseline_days"),
             recipients=operator_recipients(values=cfg.values),
             prepared=prepared,

@@ -6,7 +6,10 @@ so that "4<span>月</span>3日"-style markup and "17:15<b>17:30</b>" stay readab
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from lxml import html as lxml_html
+from lxml.cssselect import LxmlHTMLTranslator
 from lxml.etree import _Element
 
 BLOCK = frozenset(
@@ -86,11 +89,22 @@ def parse_html(text: str, base_url: str | None = None) -> _Element:
     return doc
 
 
-def select(el: _Element, selector: str) -> list[_Element]:
-    """``el.cssselect(selector)``: the one place CSS selectors are evaluated.
+_CSS = LxmlHTMLTranslator()
 
-    Compiled selectors are deliberately not cached: a cached lxml evaluator gave wrong results
-    (and a UnicodeDecodeError) once other libraries in the process had used lxml's extension
-    functions, so each call compiles afresh (see bench/RESULTS.md).
+
+@lru_cache(maxsize=1024)
+def _xpath(selector: str) -> str:
+    return str(_CSS.css_to_xpath(selector))
+
+
+def select(el: _Element, selector: str) -> list[_Element]:
+    """``el.cssselect(selector)``, with the CSS → XPath translation done once per selector:
+    the one place CSS selectors are evaluated.
+
+    lxml translates CSS to XPath on every cssselect() call; over the ~30 noise selectors and
+    every listing entry that translation was the largest single cost of tracking. Only the
+    string is cached: a compiled evaluator reused across documents gave wrong results (and a
+    UnicodeDecodeError) once other libraries had used lxml's extension functions, such as
+    the one behind :contains() (see bench/RESULTS.md).
     """
-    return list(el.cssselect(selector, translator="html"))
+    return list(el.xpath(_xpath(selector)))

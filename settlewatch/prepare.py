@@ -13,6 +13,7 @@ extracted inline, as before; a worker that fails costs time, never a change.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -25,20 +26,29 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from settlewatch.models import Extracted
+from settlewatch.assess import (
+    PreparedPage,
+    assess,
+    attachments_by_parent,
+    content_key,
+    extract_page,
+    version_text,
+)
+from settlewatch.models import ChangeKind
 from settlewatch.source import decl_from_dict
 from settlewatch.store.db import make_engine
-from settlewatch.store.notices import notices_by_url
+from settlewatch.store.notices import latest_version, notices_by_url, text_hash
 from settlewatch.store.schema import crawl_runs, snapshots, sources
-from settlewatch.tracker import attachments_by_parent, content_key, extract_page, judge_snapshot
+from settlewatch.taxonomy import Taxonomy
+from settlewatch.tracker import judge_snapshot
 
 log = logging.getLogger("settlewatch.prepare")
 
-Prepared = dict[int, Extracted]  # snapshot id → its extraction
+Prepared = dict[int, PreparedPage]  # snapshot id → the page read and assessed
 MIN_PAGES = 200  # below this a pool's start-up costs more than it saves
 MAX_WORKERS = 4
 
-_engine: Engine | None = None  # one per worker process
+_worker: tuple[Engine, Taxonomy, dt.datetime] | None = None  # per worker process
 
 
 def workers(setting: int, pages: int, cores: int) -> int:
@@ -69,8 +79,8 @@ def pages_to_read(engine: Engine, run_ids: list[int]) -> int:
     return int(count or 0)
 
 
-def prepare_run(engine: Engine, run_id: int) -> Prepared:
-    """Extract every page of a fetched run that tracking would extract (read-only)."""
+def prepare_run(engine: Engine, run_id: int, taxonomy: Taxonomy, now: dt.datetime) -> Prepared:
+    """Read and assess every page of a fetched run that tracking would (read-only)."""
     out: Prepared = {}
     with engine.connect() as conn:
         run = conn.execute(select(crawl_runs).where(crawl_runs.c.id == run_id)).one()
@@ -94,21 +104,30 @@ def prepare_run(engine: Engine, run_id: int) -> Prepared:
                 and notice.state == "active"
                 and notice.last_sha256 == content_key(snap, atts)
             ):
-                continue  # same bytes as last time: tracking will not extract it
-            out[snap.id] = extract_page(conn, decl, snap, text, atts)
+                continue  # same bytes as last time: tracking will not read it
+            extracted = extract_page(conn, decl, snap, text, atts)
+            old = latest_version(conn, notice.id) if notice is not None else None
+            if old is not None and old.text_hash == text_hash(extracted):
+                out[snap.id] = PreparedPage(extracted, old.id)  # unchanged text: no change
+                continue
+            kind: ChangeKind = "new" if old is None else "edited"
+            old_text = version_text(old) if old is not None else ""
+            assessed = assess(taxonomy, kind, extracted, old_text, now)
+            out[snap.id] = PreparedPage(extracted, old.id if old is not None else None, assessed)
     return out
 
 
-def _init(db_url: str) -> None:
-    global _engine
-    _engine = make_engine(db_url)
+def _init(db_url: str, taxonomy: Taxonomy, now: dt.datetime) -> None:
+    global _worker
+    _worker = (make_engine(db_url), taxonomy, now)
 
 
 def _work(run_id: int) -> tuple[int, Prepared | None, str]:
-    assert _engine is not None, "worker not initialised"
+    assert _worker is not None, "worker not initialised"
+    engine, taxonomy, now = _worker
     try:
-        return run_id, prepare_run(_engine, run_id), ""
-    except Exception as exc:  # tracking extracts inline, and reports the error then
+        return run_id, prepare_run(engine, run_id, taxonomy, now), ""
+    except Exception as exc:  # tracking reads the pages inline, and reports the error then
         return run_id, None, f"{type(exc).__name__}: {exc}"
 
 
@@ -119,7 +138,9 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if safe_fork else "spawn")
 
 
-def prepared_runs(db_url: str, run_ids: list[int], n: int) -> Iterator[tuple[int, Prepared]]:
+def prepared_runs(
+    db_url: str, run_ids: list[int], n: int, taxonomy: Taxonomy, now: dt.datetime
+) -> Iterator[tuple[int, Prepared]]:
     """(run id, extractions) for every run once, in the order workers finish them.
 
     With ``n`` = 0, when no pool can start, or for the runs of a worker that died, a run comes
@@ -129,7 +150,10 @@ def prepared_runs(db_url: str, run_ids: list[int], n: int) -> Iterator[tuple[int
     if n >= 2 and len(run_ids) >= 2:
         try:
             pool = ProcessPoolExecutor(
-                min(n, len(run_ids)), mp_context=_context(), initializer=_init, initargs=(db_url,)
+                min(n, len(run_ids)),
+                mp_context=_context(),
+                initializer=_init,
+                initargs=(db_url, taxonomy, now),
             )
         except OSError as exc:
             log.warning("prepare_pool_failed error=%r", str(exc))

@@ -13,14 +13,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, select, update
 
 from settlewatch.alert import OperatorRecipients, source_health_changed
+from settlewatch.assess import PreparedPage, attachments_by_parent
 from settlewatch.health import PageVerdict, worst
 from settlewatch.listing import parse_listing
-from settlewatch.models import Extracted, SourceDecl
+from settlewatch.models import SourceDecl
 from settlewatch.source import decl_from_dict
 from settlewatch.store.db import begin_write, utcnow
 from settlewatch.store.schema import crawl_runs, snapshots, sources
 from settlewatch.taxonomy import Taxonomy
-from settlewatch.tracker import Tracker, TrackResult, attachments_by_parent, judge_snapshot
+from settlewatch.tracker import Tracker, TrackResult, judge_snapshot
 
 log = logging.getLogger("settlewatch.track")
 
@@ -83,11 +84,11 @@ def track_run(
     baseline_days: int = 30,
     now: dt.datetime | None = None,
     recipients: OperatorRecipients | None = None,
-    prepared: dict[int, Extracted] | None = None,
+    prepared: dict[int, PreparedPage] | None = None,
 ) -> TrackResult:
     """Track one fetched run. A run that is not 'fetched' is left alone (idempotent).
 
-    ``prepared``: extractions done ahead of the transaction (settlewatch.prepare)."""
+    ``prepared``: pages read and assessed ahead of the transaction (settlewatch.prepare)."""
     now = now or utcnow()
     with begin_write(engine) as conn:
         run = conn.execute(select(crawl_runs).where(crawl_runs.c.id == run_id)).one()

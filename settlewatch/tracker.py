@@ -7,19 +7,21 @@ normalised text makes a Version and a Change, two 404/410s in a row make a withd
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 from sqlalchemy import Connection, Row
 
-from settlewatch.attachment import attachment_text
-from settlewatch.classify import classify
+from settlewatch.assess import (
+    Assessed,
+    PreparedPage,
+    assess,
+    content_key,
+    extract_page,
+    version_text,
+)
 from settlewatch.decode import decode_html
-from settlewatch.diff import diff_texts
-from settlewatch.extract import extract_text
 from settlewatch.health import PageVerdict, judge_page
 from settlewatch.models import ChangeKind, Extracted, HealthState, SourceDecl
 from settlewatch.pubdate import parse_date
@@ -98,40 +100,6 @@ def _status_for(
     return "pending"
 
 
-def attachments_by_parent(snaps: list[Row[Any]]) -> dict[str, list[Row[Any]]]:
-    """The stored attachments of a run, by the notice page that links them."""
-    out: dict[str, list[Row[Any]]] = {}
-    for snap in snaps:
-        if snap.role == "attachment" and snap.status == 200 and snap.sha256 and snap.parent_url:
-            out.setdefault(snap.parent_url, []).append(snap)
-    return out
-
-
-def content_key(snap: Row[Any], attachments: list[Row[Any]]) -> str:
-    """What the page and its attachments were, as bytes: equal keys need no extraction."""
-    shas = sorted(a.sha256 for a in attachments)
-    if not shas:
-        return str(snap.sha256)
-    return hashlib.sha256(",".join([snap.sha256, *shas]).encode()).hexdigest()
-
-
-def extract_page(
-    conn: Connection, decl: SourceDecl, snap: Row[Any], text: str, attachments: list[Row[Any]]
-) -> Extracted:
-    """The notice text of a page, followed by the text of each attachment it links to.
-
-    A pure function of the stored bytes and the declaration (settlewatch.prepare relies on it).
-    """
-    listing_date = parse_date(snap.listing_date) if snap.listing_date else None
-    extracted = extract_text(decl.notice, snap.url, text, snap.listing_title, listing_date)
-    parts = [extracted.body]
-    for att in sorted(attachments, key=lambda a: a.url):
-        body, problem = attachment_text(att.url, blob(conn, att.sha256))
-        name = unquote(att.url.rsplit("/", 1)[-1])
-        parts.append(f"[附件 {name}]\n{body or '(' + problem + ')'}")
-    return Extracted(extracted.title, extracted.published, "\n\n".join(parts))
-
-
 class Tracker:
     def __init__(
         self,
@@ -143,7 +111,7 @@ class Tracker:
         baseline_days: int,
         now: dt.datetime,
         technical: bool = False,
-        prepared: dict[int, Extracted] | None = None,
+        prepared: dict[int, PreparedPage] | None = None,
     ) -> None:
         """``technical``: changes come from re-extraction, not from the site; never sent.
         ``prepared``: snapshot id → its extraction, done ahead (settlewatch.prepare)."""
@@ -168,9 +136,12 @@ class Tracker:
         new_id: int | None,
         extracted: Extracted,
         old_text: str = "",
+        assessed: Assessed | None = None,
     ) -> None:
-        text = extracted.normalised()
-        delta = diff_texts(old_text, text) if kind == "edited" else None
+        """``assessed``: the diff and classification done ahead (settlewatch.prepare), for
+        exactly this kind and old version; computed here when None."""
+        assessed = assessed or assess(self.taxonomy, kind, extracted, old_text, self.now)
+        delta, finding = assessed.delta, assessed.finding
         change_id = nstore.add_change(
             self.conn,
             notice_id=notice_id,
@@ -182,16 +153,6 @@ class Tracker:
             baseline=self.baseline,
             technical=self.technical,
             created_at=self.now,
-        )
-        finding = classify(
-            self.taxonomy,
-            extracted.title,
-            extracted.body,
-            kind=kind,
-            diff_added=delta.added if delta else "",
-            diff_removed=delta.removed if delta else "",
-            published=extracted.published,
-            now=self.now,
         )
         status = (
             "technical"
@@ -231,11 +192,12 @@ class Tracker:
         if notice.last_sha256 == key and notice.state == "active" and not force:
             self.result.unchanged += 1  # same bytes: no extraction, no rows
             return
-        extracted = self.prepared.get(snap.id)
-        if extracted is None:
+        page = self.prepared.get(snap.id)
+        if page is None:
             atts = self.attachments.get(snap.url, [])
             extracted = extract_page(self.conn, self.decl, snap, text, atts)
         else:
+            extracted = page.extracted
             self.result.prepared += 1
         old = nstore.latest_version(self.conn, notice.id)
         if old is not None and old.text_hash == nstore.text_hash(extracted):
@@ -244,11 +206,12 @@ class Tracker:
         new_id = nstore.add_version(
             self.conn, notice.id, (old.seq + 1) if old else 1, extracted, snap.id, self.now
         )
+        ahead = page.assessed_for(old.id if old is not None else None) if page else None
         if old is None:
-            self.record(notice.id, "new", None, new_id, extracted)
+            self.record(notice.id, "new", None, new_id, extracted, assessed=ahead)
         else:
-            old_ex = Extracted(old.title, parse_date(old.published), old.body)
-            self.record(notice.id, "edited", old, new_id, extracted, old_ex.normalised())
+            old_text = version_text(old)
+            self.record(notice.id, "edited", old, new_id, extracted, old_text, assessed=ahead)
 
     def missing(self, snap: Row[Any]) -> None:
         notice = self.known.get(snap.url)
@@ -260,7 +223,7 @@ class Tracker:
         if count >= WITHDRAWN_AFTER and old is not None:
             nstore.update_notice(self.conn, notice.id, state="withdrawn")
             extracted = Extracted(old.title, parse_date(old.published), old.body)
-            self.record(notice.id, "withdrawn", old, None, extracted, extracted.normalised())
+            self.record(notice.id, "withdrawn", old, None, extracted, version_text(old))
 
     def notice(self, snap: Row[Any]) -> None:
         if snap.status in (404, 410):
@@ -271,6 +234,9 @@ class Tracker:
             if notice is not None:
                 self.seen.append(notice.id)
             self.result.unchanged += 1
+            return
+        if snap.id in self.prepared:  # a worker judged it ok and read it
+            self.content(snap, "")
             return
         verdict, text, _ = judge_snapshot(self.conn, self.decl, snap)
         if verdict.state != "ok":

@@ -16,9 +16,9 @@ from settlewatch.errors import RuleError
 from settlewatch.partition import partition_runs, process_count
 from settlewatch.prepare import prepared_runs, workers
 from settlewatch.source import load_sources
-from settlewatch.store.db import normalise_url, open_store
+from settlewatch.store.db import normalise_url, open_store, utcnow
 from settlewatch.store.schema import crawl_runs, sources
-from settlewatch.taxonomy import Taxonomy
+from settlewatch.taxonomy import Taxonomy, load_taxonomy
 from tests.httpfixture import FixtureServer
 from tests.sitekit import changes, declare, listing_html, notice_html, run, simple_board
 
@@ -31,9 +31,10 @@ def _runs(db: str) -> list[Any]:
     return rows
 
 
-def _summary(db: str) -> list[tuple[str, str, str, str, str]]:
+def _summary(db: str) -> list[tuple[Any, ...]]:
     return sorted(
-        (c["source"], c["url"], c["kind"], c["category"], c["title"]) for c in changes(db)
+        (c["source"], c["url"], c["kind"], c["category"], c["severity"], c["title"], c["flows"])
+        for c in changes(db)
     )
 
 
@@ -71,13 +72,29 @@ def test_two_crawler_processes_and_workers_match_one_process(
         single_db = f"sqlite:///{tmp_path / 'single.db'}"
         serial = {"SETTLEWATCH_CRAWL_PROCESSES": "1", "SETTLEWATCH_TRACK_PROCESSES": "1"}
         assert run(["crawl"], single_db, src, **serial).exit_code == 0
+        first = _summary(db_url)
+        assert len(first) == 10 and {c[0] for c in first} == {"alpha", "beta", "gamma"}
+        assert first == _summary(single_db)
+
+        # an edit and noise everywhere: workers diff and classify against the old Version
+        simple_board(site, prefix="/a", noise=2, fee="0.55%")
+        simple_board(site, prefix="/b", noise=2, fee="0.45%")
+        simple_board(other, n=4, noise=2)
+        res = run(["crawl", "--json"], db_url, src, **parallel)
+        assert res.exit_code == 0, res.output
+        assert sum(o["prepared"] for o in json.loads(res.stdout)) == 10
+        assert run(["crawl"], single_db, src, **serial).exit_code == 0
 
     got = _summary(db_url)
-    assert len(got) == 10 and {c[0] for c in got} == {"alpha", "beta", "gamma"}
+    assert [c[:3] for c in got if c[2] == "edited"] == [
+        ("alpha", f"{site.base}/a/notice/1.html", "edited")
+    ]
     assert got == _summary(single_db)
-    pids = {r.source_id: r.stats["pid"] for r in _runs(db_url)}
-    assert pids["alpha"] == pids["beta"] != pids["gamma"]  # one host stays in one process
-    assert len({r.stats["pid"] for r in _runs(single_db)}) == 1
+    for crawl in (_runs(db_url)[:3], _runs(db_url)[3:]):
+        pids = {r.source_id: r.stats["pid"] for r in crawl}
+        assert pids["alpha"] == pids["beta"] != pids["gamma"]  # one host stays in one process
+    for crawl in (_runs(single_db)[:3], _runs(single_db)[3:]):
+        assert len({r.stats["pid"] for r in crawl}) == 1
 
 
 def test_sources_listing_the_same_page_each_get_it(
@@ -100,7 +117,7 @@ def test_sources_listing_the_same_page_each_get_it(
 def test_a_failing_worker_leaves_its_run_to_inline_extraction(sqlite_url: str) -> None:
     open_store(sqlite_url).dispose()
     threading.Thread(target=lambda: None).start()  # threads present: the pool spawns
-    got = dict(prepared_runs(sqlite_url, [424242, 434343], 2))
+    got = dict(prepared_runs(sqlite_url, [424242, 434343], 2, load_taxonomy(), utcnow()))
     assert got == {424242: {}, 434343: {}}  # no such runs: workers fail, nothing is lost
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, inspect, select
@@ -100,3 +101,17 @@ def test_datetimes_come_back_aware(engine: Engine) -> None:
     with engine.connect() as conn:
         started = conn.scalar(select(crawl_runs.c.started_at))
     assert started is not None and started.tzinfo is not None
+
+
+def test_head_constant_names_the_newest_migration(tmp_path: Path) -> None:
+    """open_store skips Alembic when the store is at HEAD, so HEAD must be the real head."""
+    from alembic.script import ScriptDirectory
+
+    from settlewatch.store.db import HEAD, alembic_config, current_revision, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+    assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == HEAD
+    assert current_revision(engine) is None
+    open_store(f"sqlite:///{tmp_path / 'h.db'}").dispose()
+    assert current_revision(engine) == HEAD
+    engine.dispose()
