@@ -1,10 +1,11 @@
-"""Profile one crawl, split into its two processes: fetch (crawler) and tracking.
+"""Profile one crawl in its three stages: fetch (crawler), prepare (workers), apply (tracking).
 
     python -m bench.profile --scenario first --out /tmp/prof   [--sources 50 --notices 40]
 
 It does what ``settlewatch crawl`` does (runs created, ``python -m crawler.run`` over them,
-then ``track_run`` per run), but runs the crawler under pyinstrument and tracks under a
-pyinstrument Profiler in this process. Reports per stage (fetch, track): OUT/STAGE.txt,
+then ``prepare_run`` and ``track_run`` per run), but runs the crawler under pyinstrument and
+prepares and tracks under pyinstrument Profilers in this process (the workers' share one after
+another). Reports per stage (fetch, prepare, apply): OUT/STAGE.txt,
 OUT/STAGE-all.txt (library frames too) and OUT/STAGE-flat.txt (functions by self time). For ``unchanged`` and ``noise`` an unprofiled first crawl comes before.
 """
 
@@ -23,9 +24,10 @@ from bench import sitegen
 from bench.crawlbench import SETTLEWATCH, clean_env
 from bench.siteserver import ServerProcess
 from settlewatch.config import load_config
+from settlewatch.prepare import prepare_run
 from settlewatch.source import load_sources
 from settlewatch.store.crawls import create_run, sync_sources
-from settlewatch.store.db import begin_write, open_store
+from settlewatch.store.db import begin_write, open_store, utcnow
 from settlewatch.taxonomy import load_taxonomy
 from settlewatch.track import track_run
 
@@ -69,18 +71,31 @@ def profile_crawl(db_url: str, decl_dir: Path, out: Path, interval: float) -> No
     fetch_s = time.perf_counter() - t0
     taxonomy = load_taxonomy()
     days = load_config().get_int("baseline_days")
-    profiler = Profiler(interval=interval)
-    t0 = time.perf_counter()
-    with profiler:
+    now = utcnow()
+    timings = {"fetch": fetch_s}
+    # tracking as settlewatch.crawl does it after a large fetch: workers prepare (here one
+    # after another, in this process), then each run is applied in its own transaction
+    prepared = {}
+    with Profiler(interval=interval) as prep:
+        t0 = time.perf_counter()
         for run_id in runs:
-            track_run(engine, run_id, taxonomy, baseline_days=days)
-    track_s = time.perf_counter() - t0
-    session = profiler.last_session
-    assert session is not None, "the profiler recorded nothing"
-    session.save(str(out / "track.pyisession"))
-    for stage in ("fetch", "track"):
+            prepared[run_id] = prepare_run(engine, run_id, taxonomy, now)
+        timings["prepare"] = time.perf_counter() - t0
+    with Profiler(interval=interval) as apply:
+        t0 = time.perf_counter()
+        for run_id in runs:
+            track_run(
+                engine, run_id, taxonomy, now=now, baseline_days=days, prepared=prepared[run_id]
+            )
+        timings["apply"] = time.perf_counter() - t0
+    for stage, profiler in (("prepare", prep), ("apply", apply)):
+        session = profiler.last_session
+        assert session is not None, "the profiler recorded nothing"
+        session.save(str(out / f"{stage}.pyisession"))
+    for stage in timings:
         render_reports(out, stage)
-    print(f"fetch {fetch_s:.2f} s (profiled), track {track_s:.2f} s (profiled); reports in {out}")
+    figures = ", ".join(f"{stage} {s:.2f} s" for stage, s in timings.items())
+    print(f"{figures} (profiled); reports in {out}")
     engine.dispose()
 
 

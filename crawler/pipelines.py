@@ -6,6 +6,7 @@ rows behind; its runs stay 'running' and tracking never reads them.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections import Counter
 from contextlib import AbstractContextManager
@@ -69,7 +70,11 @@ class SnapshotPipeline:
     def close_spider(self) -> None:
         self._flush()
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        keep = {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
+        keep = {
+            k: v.isoformat() if isinstance(v, dt.datetime) else v
+            for k, v in stats.items()
+            if isinstance(v, int | float | str | dt.datetime)
+        }
         with self._begin() as conn:
             for sid, run_id in self.runs.items():
                 mine = {"items": self.counts[sid], "pid": os.getpid(), "process": keep}

@@ -120,7 +120,7 @@ class Tracker:
         self.baseline, self.baseline_days, self.now = baseline, baseline_days, now
         self.result = TrackResult(decl.id, run.id, "tracked")
         self.failures = 0
-        self.known = nstore.notices_by_url(conn, decl.id)
+        self.known: dict[str, Any] = nstore.notices_by_url(conn, decl.id)  # Rows, NoticeRefs
         self.attachments: dict[str, list[Row[Any]]] = {}
         self.prepared = prepared or {}
         self.seen: list[int] = []  # notices that answered 304, marked seen by finish()
@@ -177,21 +177,24 @@ class Tracker:
         self.result.findings[finding.category] += 1
 
     def content(self, snap: Row[Any], text: str, force: bool = False) -> None:
-        notice = self.known.get(snap.url) or nstore.get_or_create_notice(
-            self.conn, self.decl.id, snap.url, self.now
-        )
+        notice = self.known.get(snap.url)
         key = self.content_key(snap)
-        nstore.update_notice(
-            self.conn,
-            notice.id,
-            last_seen=self.now,
-            missing_count=0,
-            state="active",
-            last_sha256=key,
-        )
-        if notice.last_sha256 == key and notice.state == "active" and not force:
-            self.result.unchanged += 1  # same bytes: no extraction, no rows
-            return
+        if notice is None:  # first seen: every notice of the source was loaded up front
+            notice_id = nstore.create_notice(self.conn, self.decl.id, snap.url, self.now, key)
+            self.known[snap.url] = nstore.NoticeRef(notice_id, "active", key, 0)
+        else:
+            notice_id = notice.id
+            nstore.update_notice(
+                self.conn,
+                notice_id,
+                last_seen=self.now,
+                missing_count=0,
+                state="active",
+                last_sha256=key,
+            )
+            if notice.last_sha256 == key and notice.state == "active" and not force:
+                self.result.unchanged += 1  # same bytes: no extraction, no rows
+                return
         page = self.prepared.get(snap.id)
         if page is None:
             atts = self.attachments.get(snap.url, [])
@@ -199,19 +202,19 @@ class Tracker:
         else:
             extracted = page.extracted
             self.result.prepared += 1
-        old = nstore.latest_version(self.conn, notice.id)
+        old = nstore.latest_version(self.conn, notice_id) if notice is not None else None
         if old is not None and old.text_hash == nstore.text_hash(extracted):
             self.result.unchanged += 1
             return
         new_id = nstore.add_version(
-            self.conn, notice.id, (old.seq + 1) if old else 1, extracted, snap.id, self.now
+            self.conn, notice_id, (old.seq + 1) if old else 1, extracted, snap.id, self.now
         )
         ahead = page.assessed_for(old.id if old is not None else None) if page else None
         if old is None:
-            self.record(notice.id, "new", None, new_id, extracted, assessed=ahead)
+            self.record(notice_id, "new", None, new_id, extracted, assessed=ahead)
         else:
             old_text = version_text(old)
-            self.record(notice.id, "edited", old, new_id, extracted, old_text, assessed=ahead)
+            self.record(notice_id, "edited", old, new_id, extracted, old_text, assessed=ahead)
 
     def missing(self, snap: Row[Any]) -> None:
         notice = self.known.get(snap.url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, update
@@ -25,6 +26,34 @@ _LATEST_VERSION = (
     .order_by(versions.c.seq.desc())
     .limit(1)
 )
+
+
+@dataclass(frozen=True)
+class NoticeRef:
+    """What tracking reads of a notice row it has just created."""
+
+    id: int
+    state: str
+    last_sha256: str | None
+    missing_count: int
+
+
+def create_notice(
+    conn: Connection, source_id: str, url: str, now: dt.datetime, last_sha256: str
+) -> int:
+    res = conn.execute(
+        notices.insert(),
+        {
+            "source_id": source_id,
+            "url": url,
+            "state": "active",
+            "missing_count": 0,
+            "first_seen": now,
+            "last_seen": now,
+            "last_sha256": last_sha256,
+        },
+    )
+    return int(res.inserted_primary_key[0])  # type: ignore[index]
 
 
 def get_or_create_notice(conn: Connection, source_id: str, url: str, now: dt.datetime) -> Row[Any]:
