@@ -1,5 +1,6 @@
-"""Urgent alerts: critical approved findings go to the merchants they touch at once, and
-source health changes go to the operator.
+"""Urgent alerts: critical approved findings go to the merchants they touch at once.
+
+(Source health changes go to the operator: settlewatch.operator_alert.)
 
 A finding is critical when its severity is S4, or when a stop it announces (the category's
 ``urgent_on`` dates: a maintenance window, a no-settlement hold, a termination) starts within
@@ -11,9 +12,6 @@ each alert still goes out once.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,19 +25,15 @@ from settlewatch.digest import DigestEntry, environment, inline_css
 from settlewatch.digest_build import entry_for, publisher
 from settlewatch.impact import affects
 from settlewatch.models import Merchant
-from settlewatch.outbox import Attachment, Channel, Message, enqueue
+from settlewatch.outbox import Attachment, Message, enqueue, recipient_tag
 from settlewatch.store.db import begin_write
 from settlewatch.store.merchants import load_merchants
 from settlewatch.store.queries import change_rows_query
-from settlewatch.store.schema import changes, findings, outbox, sources
+from settlewatch.store.schema import changes, findings, outbox
 from settlewatch.taxonomy import Taxonomy
 
-log = logging.getLogger(__name__)
-OPERATOR_EMAIL_VAR = "SETTLEWATCH_OPERATOR_EMAIL"
-OPERATOR_WEBHOOKS_VAR = "SETTLEWATCH_OPERATOR_WEBHOOKS"
 RECENT = dt.timedelta(days=7)  # an S4 finding detected longer ago than this is digest news
 HORIZON = dt.timedelta(days=120)  # how far back a finding can announce a stop still to come
-UNHEALTHY = frozenset({"failing", "blocked", "broken", "stale"})
 _END_OF = {"window_start": "window_end", "no_settlement_start": "no_settlement_end"}
 
 LABELS: dict[str, dict[str, Any]] = {
@@ -154,13 +148,9 @@ def render_alert(ctx: AlertContext) -> tuple[str, str]:
     return html, env.get_template("alert.txt").render(values)
 
 
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def alert_keys(finding_id: int, m: Merchant) -> list[str]:
     base = f"alert:{finding_id}:{m.id}"
-    return [f"{base}:email"] + [f"{base}:webhook:{_hash(url)}" for url in m.webhooks]
+    return [f"{base}:email"] + [f"{base}:webhook:{recipient_tag(url)}" for url in m.webhooks]
 
 
 def alert_messages(ctx: AlertContext, tz: str) -> list[Message]:
@@ -227,86 +217,4 @@ def queue_alerts(
             row_id, new = enqueue(conn, msg, now)
             if new:
                 added.append(row_id)
-    return added
-
-
-# ---------------------------------------------------------------- operator: source health
-
-
-@dataclass(frozen=True)
-class OperatorRecipients:
-    emails: tuple[str, ...] = ()
-    webhooks: tuple[str, ...] = ()
-
-
-def operator_recipients(
-    env: Mapping[str, str] | None = None, values: Mapping[str, str] | None = None
-) -> OperatorRecipients:
-    """Config ``operator_email`` / ``operator_webhooks``, else SETTLEWATCH_OPERATOR_EMAIL and
-    SETTLEWATCH_OPERATOR_WEBHOOKS; several are separated by commas or spaces."""
-    env = os.environ if env is None else env
-    values = values or {}
-
-    def items(key: str, var: str) -> tuple[str, ...]:
-        raw = values.get(key) or env.get(var, "")
-        return tuple(p for p in raw.replace(",", " ").split() if p)
-
-    return OperatorRecipients(
-        items("operator_email", OPERATOR_EMAIL_VAR),
-        items("operator_webhooks", OPERATOR_WEBHOOKS_VAR),
-    )
-
-
-def _last_alerted_state(conn: Connection, source_id: str) -> str | None:
-    prefix = f"operator:{source_id}:"
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    key = conn.scalar(
-        select(outbox.c.idempotency_key)
-        .where(outbox.c.kind == "operator")
-        .where(outbox.c.idempotency_key.like(escaped + "%", escape="\\"))
-        .order_by(outbox.c.id.desc())
-        .limit(1)
-    )
-    return key[len(prefix) :].split(":", 1)[0] if key else None
-
-
-def source_health_changed(
-    conn: Connection,
-    source_id: str,
-    state: str,
-    reason: str,
-    now: dt.datetime,
-    recipients: OperatorRecipients | None = None,
-) -> int:
-    """Queue one operator alert per health transition of a source; return the rows added.
-
-    Call it inside the transaction that records the new health: the alert then exists if and
-    only if the transition does. Repeated calls with the same state add nothing, and a first
-    ``ok`` (a healthy new source) is no news.
-    """
-    previous = _last_alerted_state(conn, source_id)
-    if state == previous or state not in UNHEALTHY | {"ok"}:
-        return 0
-    if state == "ok" and previous in (None, "ok"):
-        return 0
-    who = recipients or operator_recipients()
-    name = conn.scalar(select(sources.c.name).where(sources.c.id == source_id)) or source_id
-    values = {"source_id": source_id, "name": name, "state": state, "reason": reason}
-    values |= {"previous": previous or "ok", "at": now.isoformat(timespec="seconds")}
-    text = environment().get_template("alert.operator.txt").render(values)
-    verb = "recovered" if state == "ok" else f"is {state}"
-    subject = f"[settlewatch] source {source_id} {verb}"
-    stamp = now.strftime("%Y%m%dT%H%M%S")
-    targets: list[tuple[Channel, str]] = [("email", r) for r in who.emails]
-    targets += [("webhook", r) for r in who.webhooks]
-    if not targets:
-        log.warning(
-            "source %s %s, but no operator is configured to hear of it (set %s or %s)",
-            source_id, verb, OPERATOR_EMAIL_VAR, OPERATOR_WEBHOOKS_VAR,
-        )  # fmt: skip
-    added = 0
-    for channel, recipient in targets:
-        key = f"operator:{source_id}:{state}:{stamp}:{channel}:{_hash(recipient)}"
-        msg = Message("operator", channel, recipient, key, subject, text)
-        added += enqueue(conn, msg, now)[1]
     return added

@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import Engine, or_, select, update
 
-from settlewatch.alert import operator_recipients
 from settlewatch.background import Background
 from settlewatch.config import Config
 from settlewatch.dispatch import Fetcher, LocalFetch, ScrapydFetch
 from settlewatch.errors import LockedError, OperationalError
 from settlewatch.models import SourceDecl
+from settlewatch.operator_alert import operator_recipients
 from settlewatch.partition import host_of, process_count
 from settlewatch.prepare import cores, pages_to_read, prepared_runs, workers
 from settlewatch.scrapyd import DEFAULT_PROJECT, Scrapyd

@@ -95,6 +95,12 @@ class Transport(Protocol):
         """Deliver ``row``; call ``handover()`` right before the message leaves for good."""
 
 
+def recipient_tag(recipient: str) -> str:
+    """A short, stable stand-in for a recipient inside an idempotency key (webhook URLs carry
+    tokens, and keys are shown to operators)."""
+    return hashlib.sha256(recipient.encode()).hexdigest()[:16]
+
+
 def enqueue(conn: Connection, msg: Message, now: dt.datetime) -> tuple[int, bool]:
     """Store ``msg`` unless its key is already there; return (outbox id, newly added)."""
     key = outbox.c.idempotency_key

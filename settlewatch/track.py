@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select, update
 
-from settlewatch.alert import OperatorRecipients, source_health_changed
 from settlewatch.assess import PreparedPage, attachments_by_parent
 from settlewatch.health import PageVerdict, worst
 from settlewatch.listing import parse_listing
 from settlewatch.models import SourceDecl
+from settlewatch.operator_alert import OperatorRecipients, source_health_changed
 from settlewatch.source import decl_from_dict
 from settlewatch.store.db import begin_write, utcnow
 from settlewatch.store.schema import crawl_runs, snapshots, sources

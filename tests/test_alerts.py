@@ -12,14 +12,13 @@ import icalendar
 import pytest
 from sqlalchemy import Engine, select
 
-from settlewatch.alert import (
+from settlewatch.alert import is_over, urgent_date
+from settlewatch.notifier import IDEMPOTENCY_HEADER
+from settlewatch.operator_alert import (
     OperatorRecipients,
-    is_over,
     operator_recipients,
     source_health_changed,
-    urgent_date,
 )
-from settlewatch.notifier import IDEMPOTENCY_HEADER
 from settlewatch.store.db import begin_write, open_store
 from settlewatch.store.schema import findings, outbox
 from settlewatch.taxonomy import load_taxonomy

@@ -68,14 +68,15 @@ def test_config_show_reports_origin(tmp_path: Path) -> None:
 
 
 def test_commands_load_lazily_and_all_of_them_are_listed() -> None:
-    """`settlewatch crawl` must not pay for the web app, the mailer or the scheduler."""
+    """`settlewatch crawl` must not pay for the web app, the mailer, digests or the scheduler."""
     import subprocess
     import sys
 
     code = (
         "import sys, settlewatch.cli as c, click;"
         "c.cli.get_command(click.Context(c.cli), 'crawl');"
-        "print(' '.join(m for m in ('flask', 'apprise', 'apscheduler', 'settlewatch.web')"
+        "print(' '.join(m for m in ('flask', 'apprise', 'apscheduler', 'settlewatch.web',"
+        " 'settlewatch.digest', 'icalendar')"
         " if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

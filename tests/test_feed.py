@@ -79,3 +79,20 @@ def test_feed_refuses_bad_and_disabled_tokens(engine: Engine) -> None:
     with begin_write(engine) as conn:
         set_disabled(conn, "reader", True)
     assert feed(engine, tok) is None
+
+
+def test_the_web_app_serves_the_feed_to_a_token_and_no_one_else(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from settlewatch.web.app import create_app
+
+    tok = token(engine)
+    client = create_app(str(engine.url), secret_key="k", crawl_log_dir=tmp_path).test_client()
+    resp = client.get(f"/feed.atom?token={tok}&flow=holiday&lang=zh")
+    assert resp.status_code == 200 and resp.mimetype == "application/atom+xml"
+    parsed = feedparser.parse(resp.data)
+    assert parsed.feed.title == "结算变更 (holiday)" and len(parsed.entries) == 1
+    assert client.get("/feed.atom?token=sw_wrong").status_code == 401
+    assert client.get("/feed.atom").status_code == 401
+    assert client.get(f"/feed.atom?token={tok}&flow=nope").status_code == 400
+    assert client.get("/queue").status_code == 302  # the rest still needs a login

@@ -67,6 +67,9 @@ def test_every_route_logged_out_redirects_to_login_or_401(app: Flask) -> None:
             if url.startswith("/api/"):
                 assert resp.status_code == 401, (method, url, resp.status_code)
                 assert "login required" in resp.get_json()["error"]
+            elif rule.endpoint == "feed.atom":  # open to feed readers, but only with a token
+                assert resp.status_code == 401, (method, url, resp.status_code)
+                assert b"token" in resp.data and b"<feed" not in resp.data
             else:
                 assert resp.status_code == 302, (method, url, resp.status_code)
                 assert resp.headers["Location"].startswith("/login"), (method, url)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from settlewatch.source import load_sources
 from settlewatch.store.crawls import acquire_lease, sync_sources
 from settlewatch.store.db import begin_write, open_store
-from settlewatch.store.schema import findings
+from settlewatch.store.schema import crawl_runs, findings
 from settlewatch.web import create_app
 from settlewatch.web.state import WebState
 from tests import webseed
@@ -57,6 +57,7 @@ def test_crawl_now_runs_the_cli_crawl_in_the_background(
     assert state.launcher.launches["acq"].exit_code == 0
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(findings)) == 3
+        assert list(conn.scalars(select(crawl_runs.c.trigger))) == ["web"]
     page = flashes(client)
     assert "http-equiv" not in page  # nothing running: no more refreshing
     assert "● ok" in page and "acq: tracked, 4 pages" in page  # health and the crawl's log

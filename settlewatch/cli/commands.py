@@ -21,8 +21,15 @@ from settlewatch.taxonomy import load_taxonomy
 @click.command()
 @click.argument("source_ids", nargs=-1, metavar="[SOURCE_ID]...")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary per source.")
+@click.option(
+    "--trigger",
+    type=click.Choice(["cli", "web"]),
+    default="cli",
+    show_default=True,
+    help="Who started the crawl, recorded with each run (the web app's 'crawl now' says web).",
+)
 @pass_app
-def crawl(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
+def crawl(app: App, source_ids: tuple[str, ...], as_json: bool, trigger: str) -> None:
     """Crawl sources now (all declared sources when none is named), then track changes.
 
     Exits 3 when a named source is already being crawled elsewhere. An unreachable source is
@@ -45,6 +52,7 @@ def crawl(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
         chosen,
         load_taxonomy,  # loads while the crawler fetches
         app.config,
+        trigger=trigger,
         progress=(lambda m: None) if as_json else (lambda m: click.echo(m, err=True)),
     )
     if as_json:

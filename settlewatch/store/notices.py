@@ -39,7 +39,7 @@ class NoticeRef:
 
 
 def create_notice(
-    conn: Connection, source_id: str, url: str, now: dt.datetime, last_sha256: str
+    conn: Connection, source_id: str, url: str, now: dt.datetime, last_sha256: str | None = None
 ) -> int:
     res = conn.execute(
         notices.insert(),
@@ -59,18 +59,8 @@ def create_notice(
 def get_or_create_notice(conn: Connection, source_id: str, url: str, now: dt.datetime) -> Row[Any]:
     row = conn.execute(_NOTICE_BY_URL, {"_source": source_id, "_url": url}).first()
     if row is None:
-        res = conn.execute(
-            notices.insert(),
-            {
-                "source_id": source_id,
-                "url": url,
-                "state": "active",
-                "missing_count": 0,
-                "first_seen": now,
-                "last_seen": now,
-            },
-        )
-        row = conn.execute(_NOTICE_BY_ID, {"_id": res.inserted_primary_key[0]}).one()  # type: ignore[index]
+        notice_id = create_notice(conn, source_id, url, now)
+        row = conn.execute(_NOTICE_BY_ID, {"_id": notice_id}).one()
     return row
 
 

@@ -19,7 +19,7 @@ from settlewatch.review import decide
 from settlewatch.store.db import begin_write, utcnow
 from settlewatch.web.audit import audit_rows, entry_json
 from settlewatch.web.auth import require
-from settlewatch.web.change_data import load_change
+from settlewatch.web.change import change_or_404
 from settlewatch.web.dashboard import return_stale
 from settlewatch.web.evidence import evidence_pack
 from settlewatch.web.finding_query import parse_filter, queue_page
@@ -63,13 +63,7 @@ def findings_list() -> ResponseReturnValue:
 
 @bp.get("/findings/<int:finding_id>")
 def finding_detail(finding_id: int) -> ResponseReturnValue:
-    st = state()
-    return_stale()
-    with st.engine.connect() as conn:
-        try:
-            c = load_change(conn, finding_id, st.taxonomy)
-        except UsageError:
-            abort(404, f"no finding {finding_id}")
+    c = change_or_404(finding_id, f"no finding {finding_id}")
     version = c.text_version
     return {
         "id": finding_id,

@@ -160,12 +160,23 @@ def _register(app: Flask) -> None:
         change_actions,
         dashboard,
         evidence,
+        feedroute,
         queue,
         sources,
         users,
     )
 
-    for module in (auth, dashboard, queue, change, change_actions, sources, users, audit):
+    for module in (
+        auth,
+        dashboard,
+        queue,
+        change,
+        change_actions,
+        sources,
+        users,
+        audit,
+        feedroute,
+    ):
         app.register_blueprint(module.bp)
     app.register_blueprint(evidence.bp)
     csrf.exempt(api.bp)  # token requests carry no cookie; session requests are checked in api

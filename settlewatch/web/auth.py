@@ -22,7 +22,7 @@ from settlewatch.web.format import csp_nonce
 from settlewatch.web.state import state
 
 bp = Blueprint("auth", __name__)
-OPEN_ENDPOINTS = frozenset({"auth.login"})
+OPEN_ENDPOINTS = frozenset({"auth.login", "feed.atom"})  # the feed checks its token
 F = TypeVar("F", bound=Callable[..., Any])
 
 

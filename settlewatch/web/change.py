@@ -7,28 +7,34 @@ from flask.typing import ResponseReturnValue
 
 from settlewatch.errors import UsageError
 from settlewatch.review_correct import DATE_KEYS
-from settlewatch.web.change_data import load_change
+from settlewatch.web.change_data import ChangeContext, load_change
 from settlewatch.web.dashboard import return_stale
 from settlewatch.web.state import state
 
 bp = Blueprint("change", __name__)
 
 
-@bp.get("/findings/<int:finding_id>")
-def show(finding_id: int) -> ResponseReturnValue:
+def change_or_404(finding_id: int, missing: str) -> ChangeContext:
+    """The Finding with everything shown about it; 404 with ``missing`` when there is none."""
     st = state()
     return_stale()
     with st.engine.connect() as conn:
         try:
-            ctx = load_change(conn, finding_id, st.taxonomy)
+            return load_change(conn, finding_id, st.taxonomy)
         except UsageError:
-            abort(404, f"There is no finding {finding_id}.")
+            abort(404, missing)
+
+
+@bp.get("/findings/<int:finding_id>")
+def show(finding_id: int) -> ResponseReturnValue:
+    ctx = change_or_404(finding_id, f"There is no finding {finding_id}.")
     view = request.args.get("view", "side")
+    taxonomy = state().taxonomy
     return render_template(
         "change.html",
         c=ctx,
         view=view if view in ("side", "inline") else "side",
-        categories=st.taxonomy.categories,
-        flows=st.taxonomy.flows,
+        categories=taxonomy.categories,
+        flows=taxonomy.flows,
         date_keys=DATE_KEYS,
     )

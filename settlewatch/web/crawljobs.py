@@ -1,6 +1,6 @@
 """'Crawl now' from the web app: the CLI's crawl, started in the background.
 
-The crawl runs as `python -m settlewatch.cli crawl SOURCE_ID`, the same code path as the CLI
+The crawl runs as `python -m settlewatch.cli crawl --trigger web SOURCE_ID`, the same code path as the CLI
 and the scheduler (settlewatch.crawl.run_crawls), in its own process so that a slow site never
 holds a web worker. The per-source lease in the database is what stops a second crawl of the
 same source, whoever started the first; this class only refuses early with a clear message
@@ -70,7 +70,7 @@ class CrawlLauncher:
         cmd = [sys.executable, "-m", "settlewatch.cli", "--db", self.db_url]
         if self.sources_dir is not None:
             cmd += ["--sources", str(self.sources_dir)]
-        return [*cmd, "crawl", source_id]
+        return [*cmd, "crawl", "--trigger", "web", source_id]
 
     def start(self, engine: Engine, source_id: str, user: str) -> Launch:
         """Start a crawl of ``source_id``, or raise LockedError when one is running."""
