@@ -149,9 +149,16 @@ def prepared_runs(
     done: set[int] = set()
     if n >= 2 and len(run_ids) >= 2:
         try:
+            context = _context()
+            log.info(
+                "prepare_pool workers=%d runs=%d start=%s",
+                min(n, len(run_ids)),
+                len(run_ids),
+                context.get_start_method(),
+            )
             pool = ProcessPoolExecutor(
                 min(n, len(run_ids)),
-                mp_context=_context(),
+                mp_context=context,
                 initializer=_init,
                 initargs=(db_url, taxonomy, now),
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,9 @@ def test_process_count_and_partition_keep_a_host_in_one_process() -> None:
 
 
 def test_two_crawler_processes_and_workers_match_one_process(
-    site: FixtureServer, db_url: str, tmp_path: Path
+    site: FixtureServer, db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="settlewatch.prepare")
     with FixtureServer(host="127.0.0.2") as other:
         simple_board(site, prefix="/a")
         simple_board(site, prefix="/b", fee="0.45%")
@@ -69,6 +71,8 @@ def test_two_crawler_processes_and_workers_match_one_process(
         res = run(["crawl", "--json"], db_url, src, **parallel)
         assert res.exit_code == 0, res.output
         assert sum(o["prepared"] for o in json.loads(res.stdout)) == 10  # workers extracted
+        # this process has threads (the test servers): its workers are spawned, not forked
+        assert "prepare_pool workers=2 runs=3 start=spawn" in caplog.text
         single_db = f"sqlite:///{tmp_path / 'single.db'}"
         serial = {"SETTLEWATCH_CRAWL_PROCESSES": "1", "SETTLEWATCH_TRACK_PROCESSES": "1"}
         assert run(["crawl"], single_db, src, **serial).exit_code == 0
@@ -140,3 +144,28 @@ def test_rules_that_fail_to_load_abort_the_runs_and_free_the_leases(
     with engine.connect() as conn:
         assert conn.scalar(select(sources.c.lease_owner)) is None
     engine.dispose()
+
+
+def test_the_cli_forks_its_workers_and_they_prepare_every_new_page(
+    site: FixtureServer, sqlite_url: str, tmp_path: Path
+) -> None:
+    """`settlewatch crawl` has no other threads when it tracks, so its workers are forked."""
+    import os
+    import subprocess
+    import sys
+
+    simple_board(site, prefix="/a")
+    simple_board(site, prefix="/b")
+    src = tmp_path / "src"
+    declare(src, "alpha", site.base, listing="/a/list/index.html")
+    declare(src, "beta", site.base, listing="/b/list/index.html")
+    env = {**os.environ, "SETTLEWATCH_TRACK_PROCESSES": "2", "SETTLEWATCH_LOG_LEVEL": "WARNING"}
+    cmd = [sys.executable, "-m", "settlewatch.cli", "--db", sqlite_url, "--sources", str(src)]
+    out = subprocess.run(
+        [*cmd, "-v", "crawl", "--json"], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    assert [r["prepared"] for r in results] == [3, 3]
+    assert "prepare_pool workers=2 runs=2 start=fork" in out.stderr
+    assert sorted(c["kind"] for c in changes(sqlite_url)) == ["new"] * 6
