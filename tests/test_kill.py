@@ -77,3 +77,47 @@ def test_sigkill_then_rerun_is_consistent(
     assert final["running"] == 0
     assert final["notices"] == 8 and final["versions"] == 8 and final["changes"] == 8
     assert len({c["url"] for c in list_changes(db_url)}) == 8
+
+
+def test_sigkill_of_a_crawl_over_two_crawler_processes_then_rerun(
+    site: FixtureServer, db_url: str, tmp_path: Path
+) -> None:
+    """Two crawler processes and extraction workers: a kill mid-fetch leaves whole rows only."""
+    with FixtureServer(host="127.0.0.2") as other:
+        simple_board(site, n=6)
+        simple_board(other, n=6)
+        for server in (site, other):
+            for path, route in server.routes.items():
+                if path.startswith("/notice/") and isinstance(route, Route):
+                    route.delay = 1.0  # the fetch lasts ~2 s after the crawlers start
+        declare(tmp_path / "src", "near", site.base)
+        declare(tmp_path / "src", "far", other.base)
+        env = {
+            **os.environ,
+            "SETTLEWATCH_LEASE_SECONDS": "2",
+            "SETTLEWATCH_CRAWL_PROCESSES": "2",
+            "SETTLEWATCH_TRACK_PROCESSES": "2",
+        }
+        cmd = [sys.executable, "-m", "settlewatch.cli", "--db", db_url]
+        cmd += ["--sources", str(tmp_path / "src"), "crawl"]
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(2.0)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        partial = _counts(db_url)
+        assert partial["running"] == 2  # killed while both runs were fetching
+        assert partial["versions"] == 0 and partial["changes"] == 0
+
+        time.sleep(2.2)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    final = _counts(db_url)
+    assert final["running"] == 0
+    assert final["notices"] == 12 and final["versions"] == 12 and final["changes"] == 12
+    assert len({(c["source"], c["url"]) for c in list_changes(db_url)}) == 12
