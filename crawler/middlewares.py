@@ -23,12 +23,18 @@ def _retry_after(response: Response) -> float | None:
 class BackoffRetryMiddleware(RetryMiddleware):
     """Retry transient errors after RETRY_BACKOFF_BASE × 2^n seconds (capped), or Retry-After.
 
+    A Retry-After beyond the cap (RETRY_BACKOFF_MAX) is not waited for: the crawl records the
+    answer and moves on; the next scheduled crawl asks again.
+
     Scrapy's own retry re-queues at once, which hammers a site that is already struggling.
     """
 
+    def _cap(self) -> float:
+        return self.crawler.settings.getfloat("RETRY_BACKOFF_MAX", 30.0)
+
     def _delay(self, request: Request, hint: float | None = None) -> float:
         settings = self.crawler.settings
-        cap = settings.getfloat("RETRY_BACKOFF_MAX", 30.0)
+        cap = self._cap()
         if hint is not None:
             return min(hint, cap)
         base = settings.getfloat("RETRY_BACKOFF_BASE", 0.5)
@@ -37,6 +43,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def process_response(
         self, request: Request, response: Response, spider: Any = None
     ) -> Request | Response:
+        hint = _retry_after(response)
+        if hint is not None and hint > self._cap() and response.status in self.retry_http_codes:
+            # The server asks for longer than a crawl waits: keep its answer (the source is
+            # recorded as failing) and let the next scheduled crawl try again, instead of
+            # holding this crawl for RETRY_BACKOFF_MAX per retry.
+            if self.crawler.stats:
+                self.crawler.stats.inc_value("retry/retry_after_too_long")
+            return response
         result = super().process_response(request, response)
         if isinstance(result, Request):
             result.meta["retry_delay"] = self._delay(result, _retry_after(response))

@@ -150,3 +150,35 @@ def test_transient_errors_are_retried_with_backoff(
     assert gaps[0] >= 0.4 and gaps[1] >= 0.8  # 0.5 s, then 1 s
     assert health(sqlite_url)["acq"]["health"] == "ok"
     assert len(changes(sqlite_url)) == 3
+
+
+@pytest.mark.parametrize(
+    "retry_after,calls_expected", [("1", 3), ("120", 1)], ids=["short-wait", "beyond-cap"]
+)
+def test_retry_after_is_honoured_up_to_what_a_crawl_waits(
+    site: FixtureServer, sqlite_url: str, tmp_path: Path, retry_after: str, calls_expected: int
+) -> None:
+    """Retry-After: 1 is waited for (twice); Retry-After: 120 is beyond RETRY_BACKOFF_MAX
+    (30 s), so the crawl gives up at once and records the source as failing."""
+    import time
+
+    simple_board(site)
+    calls: list[float] = []
+
+    def busy(_handler: Any) -> Route:
+        calls.append(time.monotonic())
+        headers = {"Content-Type": "text/html", "Retry-After": retry_after}
+        return Route(b"<html><body>busy</body></html>", status=503, headers=headers)
+
+    site.routes["/list/index.html"] = busy
+    declare(tmp_path / "src", "acq", site.base)
+    started = time.monotonic()
+    assert run(["crawl"], sqlite_url, tmp_path / "src").exit_code == 0
+    assert len(calls) == calls_expected
+    if calls_expected == 3:
+        gaps = [b - a for a, b in itertools.pairwise(calls)]
+        assert min(gaps) >= 0.9  # the server's 1 s, not the 0.5 s backoff
+    else:
+        assert time.monotonic() - started < 20  # not 2 × 30 s
+    assert health(sqlite_url)["acq"]["health"] == "failing"
+    assert changes(sqlite_url) == []
