@@ -147,7 +147,7 @@ def test_rules_that_fail_to_load_abort_the_runs_and_free_the_leases(
 
 
 def test_the_cli_forks_its_workers_and_they_prepare_every_new_page(
-    site: FixtureServer, sqlite_url: str, tmp_path: Path
+    site: FixtureServer, db_url: str, tmp_path: Path
 ) -> None:
     """`settlewatch crawl` has no other threads when it tracks, so its workers are forked."""
     import os
@@ -160,7 +160,7 @@ def test_the_cli_forks_its_workers_and_they_prepare_every_new_page(
     declare(src, "alpha", site.base, listing="/a/list/index.html")
     declare(src, "beta", site.base, listing="/b/list/index.html")
     env = {**os.environ, "SETTLEWATCH_TRACK_PROCESSES": "2", "SETTLEWATCH_LOG_LEVEL": "WARNING"}
-    cmd = [sys.executable, "-m", "settlewatch.cli", "--db", sqlite_url, "--sources", str(src)]
+    cmd = [sys.executable, "-m", "settlewatch.cli", "--db", db_url, "--sources", str(src)]
     out = subprocess.run(
         [*cmd, "-v", "crawl", "--json"], env=env, capture_output=True, text=True, timeout=180
     )
@@ -168,4 +168,4 @@ def test_the_cli_forks_its_workers_and_they_prepare_every_new_page(
     results = json.loads(out.stdout)
     assert [r["prepared"] for r in results] == [3, 3]
     assert "prepare_pool workers=2 runs=2 start=fork" in out.stderr
-    assert sorted(c["kind"] for c in changes(sqlite_url)) == ["new"] * 6
+    assert sorted(c["kind"] for c in changes(db_url)) == ["new"] * 6
