@@ -22,6 +22,7 @@ from settlewatch.extract import extract_text
 from settlewatch.models import ChangeKind, Extracted, Finding, SourceDecl
 from settlewatch.pubdate import parse_date
 from settlewatch.store.crawls import blob
+from settlewatch.store.notices import text_hash
 from settlewatch.taxonomy import Taxonomy
 
 
@@ -33,15 +34,18 @@ class Assessed:
 
 @dataclass(frozen=True)
 class PreparedPage:
-    """A page read ahead: its extraction, and its assessment against ``old_version_id``."""
+    """A page read and assessed against the Version ``old_version_id`` (None: a new notice).
+    ``assessed`` is None when its text equals that Version's: no change."""
 
     extracted: Extracted
     old_version_id: int | None = None
     assessed: Assessed | None = None
 
-    def assessed_for(self, old_version_id: int | None) -> Assessed | None:
-        """The assessment, if it was made against the version tracking now sees."""
-        return self.assessed if old_version_id == self.old_version_id else None
+
+def same_bytes(notice: Any, key: str) -> bool:
+    """The notice is active and its page (with attachments) is byte for byte as last time:
+    nothing to read. ``notice`` is a notices row (or NoticeRef), None when first seen."""
+    return notice is not None and notice.state == "active" and notice.last_sha256 == key
 
 
 def attachments_by_parent(snaps: list[Row[Any]]) -> dict[str, list[Row[Any]]]:
@@ -81,6 +85,19 @@ def extract_page(
 def version_text(version: Row[Any]) -> str:
     """A stored Version's normalised text, as an edit is diffed against it."""
     return Extracted(version.title, parse_date(version.published), version.body).normalised()
+
+
+def assess_page(
+    extracted: Extracted, old: Row[Any] | None, taxonomy: Taxonomy, now: dt.datetime
+) -> PreparedPage:
+    """The change a page's text makes against the notice's latest Version ``old``, if any."""
+    if old is None:
+        return PreparedPage(extracted, None, assess(taxonomy, "new", extracted, "", now))
+    if old.text_hash == text_hash(extracted):
+        return PreparedPage(extracted, old.id)
+    return PreparedPage(
+        extracted, old.id, assess(taxonomy, "edited", extracted, version_text(old), now)
+    )
 
 
 def assess(

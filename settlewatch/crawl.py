@@ -23,8 +23,8 @@ from settlewatch.dispatch import Fetcher, LocalFetch, ScrapydFetch
 from settlewatch.errors import LockedError, OperationalError
 from settlewatch.models import SourceDecl
 from settlewatch.operator_alert import operator_recipients
-from settlewatch.partition import host_of, process_count
-from settlewatch.prepare import cores, pages_to_read, prepared_runs, workers
+from settlewatch.partition import cores, host_of, process_count
+from settlewatch.prepare import pages_to_read, prepared_runs, workers
 from settlewatch.scrapyd import DEFAULT_PROJECT, Scrapyd
 from settlewatch.store.crawls import (
     acquire_lease,
@@ -268,6 +268,8 @@ def _track_all(
     n = workers(cfg.get_int("track_processes"), pages_to_read(engine, ids), cores())
     outcomes = []
     now = utcnow()  # one clock for the workers' classification and the tracking
+    baseline_days = cfg.get_int("baseline_days")
+    recipients = operator_recipients(values=cfg.values)
     for run_id, prepared in prepared_runs(db_url, ids, n, taxonomy, now):
         sid = source_of[run_id]
         result = track_run(
@@ -275,8 +277,8 @@ def _track_all(
             run_id,
             taxonomy,
             now=now,
-            baseline_days=cfg.get_int("baseline_days"),
-            recipients=operator_recipients(values=cfg.values),
+            baseline_days=baseline_days,
+            recipients=recipients,
             prepared=prepared,
         )
         if result.status != "tracked":

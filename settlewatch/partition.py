@@ -8,10 +8,16 @@ the per-host concurrency limit once, not once per process.
 from __future__ import annotations
 
 import math
+import os
 from urllib.parse import urlsplit
 
 MAX_AUTO = 4  # processes when crawl_processes is 0 (auto)
 RUNS_PER_PROCESS = 8  # auto mode: a process must have this much work to pay its start-up
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def host_of(url: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
-import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -28,16 +27,15 @@ from sqlalchemy import Engine, func, select
 
 from settlewatch.assess import (
     PreparedPage,
-    assess,
+    assess_page,
     attachments_by_parent,
     content_key,
     extract_page,
-    version_text,
+    same_bytes,
 )
-from settlewatch.models import ChangeKind
 from settlewatch.source import decl_from_dict
 from settlewatch.store.db import make_engine
-from settlewatch.store.notices import latest_version, notices_by_url, text_hash
+from settlewatch.store.notices import latest_version, notices_by_url
 from settlewatch.store.schema import crawl_runs, snapshots, sources
 from settlewatch.taxonomy import Taxonomy
 from settlewatch.tracker import judge_snapshot
@@ -99,21 +97,11 @@ def prepare_run(engine: Engine, run_id: int, taxonomy: Taxonomy, now: dt.datetim
                 continue
             atts = attachments.get(snap.url, [])
             notice = known.get(snap.url)
-            if (
-                notice is not None
-                and notice.state == "active"
-                and notice.last_sha256 == content_key(snap, atts)
-            ):
-                continue  # same bytes as last time: tracking will not read it
-            extracted = extract_page(conn, decl, snap, text, atts)
+            if same_bytes(notice, content_key(snap, atts)):
+                continue  # tracking will not read it
             old = latest_version(conn, notice.id) if notice is not None else None
-            if old is not None and old.text_hash == text_hash(extracted):
-                out[snap.id] = PreparedPage(extracted, old.id)  # unchanged text: no change
-                continue
-            kind: ChangeKind = "new" if old is None else "edited"
-            old_text = version_text(old) if old is not None else ""
-            assessed = assess(taxonomy, kind, extracted, old_text, now)
-            out[snap.id] = PreparedPage(extracted, old.id if old is not None else None, assessed)
+            extracted = extract_page(conn, decl, snap, text, atts)
+            out[snap.id] = assess_page(extracted, old, taxonomy, now)
     return out
 
 
@@ -178,7 +166,3 @@ def prepared_runs(
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
     yield from ((r, {}) for r in run_ids if r not in done)
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -17,8 +17,10 @@ from settlewatch.assess import (
     Assessed,
     PreparedPage,
     assess,
+    assess_page,
     content_key,
     extract_page,
+    same_bytes,
     version_text,
 )
 from settlewatch.decode import decode_html
@@ -192,29 +194,34 @@ class Tracker:
                 state="active",
                 last_sha256=key,
             )
-            if notice.last_sha256 == key and notice.state == "active" and not force:
+            if same_bytes(notice, key) and not force:
                 self.result.unchanged += 1  # same bytes: no extraction, no rows
                 return
-        page = self.prepared.get(snap.id)
-        if page is None:
-            atts = self.attachments.get(snap.url, [])
-            extracted = extract_page(self.conn, self.decl, snap, text, atts)
-        else:
-            extracted = page.extracted
-            self.result.prepared += 1
         old = nstore.latest_version(self.conn, notice_id) if notice is not None else None
-        if old is not None and old.text_hash == nstore.text_hash(extracted):
-            self.result.unchanged += 1
+        old_id = old.id if old is not None else None
+        page = self.prepared.get(snap.id)
+        if page is not None:
+            self.result.prepared += 1
+        if page is None or page.old_version_id != old_id:  # not read ahead, or against another
+            extracted = page.extracted if page is not None else self.read(snap, text)
+            page = assess_page(extracted, old, self.taxonomy, self.now)
+        if page.assessed is None:
+            self.result.unchanged += 1  # new bytes, same text
             return
+        extracted = page.extracted
         new_id = nstore.add_version(
             self.conn, notice_id, (old.seq + 1) if old else 1, extracted, snap.id, self.now
         )
-        ahead = page.assessed_for(old.id if old is not None else None) if page else None
         if old is None:
-            self.record(notice_id, "new", None, new_id, extracted, assessed=ahead)
+            self.record(notice_id, "new", None, new_id, extracted, assessed=page.assessed)
         else:
             old_text = version_text(old)
-            self.record(notice_id, "edited", old, new_id, extracted, old_text, assessed=ahead)
+            self.record(
+                notice_id, "edited", old, new_id, extracted, old_text, assessed=page.assessed
+            )
+
+    def read(self, snap: Row[Any], text: str) -> Extracted:
+        return extract_page(self.conn, self.decl, snap, text, self.attachments.get(snap.url, []))
 
     def missing(self, snap: Row[Any]) -> None:
         notice = self.known.get(snap.url)

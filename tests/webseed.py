@@ -13,12 +13,11 @@ from dataclasses import replace
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, insert, select, update
 from werkzeug.test import TestResponse
 
-from settlewatch.classify import classify
-from settlewatch.diff import diff_texts
-from settlewatch.models import Extracted, Fetch, Merchant
+from settlewatch.assess import assess, version_text
+from settlewatch.models import ChangeKind, Extracted, Fetch, Merchant
 from settlewatch.pubdate import parse_date
 from settlewatch.store import notices as nstore
 from settlewatch.store.crawls import create_run, save_fetches
@@ -86,35 +85,25 @@ def add_version(
         snap_id = conn.scalar(
             snapshots.select().with_only_columns(snapshots.c.id).where(snapshots.c.run_id == run_id)
         )
-        notice = nstore.get_or_create_notice(conn, source_id, url, now)
-        old = nstore.latest_version(conn, notice.id)
+        known = select(notices.c.id).where(notices.c.source_id == source_id, notices.c.url == url)
+        notice_id = conn.scalar(known) or nstore.create_notice(conn, source_id, url, now)
+        old = nstore.latest_version(conn, notice_id)
         seq = old.seq + 1 if old else 1
-        vid = nstore.add_version(conn, notice.id, seq, extracted, snap_id, now)
-        old_text = ""
-        if old is not None:
-            old_text = Extracted(old.title, parse_date(old.published), old.body).normalised()
-        delta = diff_texts(old_text, extracted.normalised()) if old else None
+        vid = nstore.add_version(conn, notice_id, seq, extracted, snap_id, now)
+        kind: ChangeKind = "edited" if old else "new"
+        assessed = assess(taxonomy, kind, extracted, version_text(old) if old else "", now)
+        delta, finding = assessed.delta, assessed.finding
         change_id = nstore.add_change(
             conn,
-            notice_id=notice.id,
+            notice_id=notice_id,
             run_id=run_id,
-            kind="edited" if old else "new",
+            kind=kind,
             old_version_id=old.id if old else None,
             new_version_id=vid,
             diff=delta.unified if delta else "",
             baseline=False,
             technical=False,
             created_at=now,
-        )
-        finding = classify(
-            taxonomy,
-            title,
-            body,
-            kind="edited" if old else "new",
-            diff_added=delta.added if delta else "",
-            diff_removed=delta.removed if delta else "",
-            published=extracted.published,
-            now=now,
         )
         if severity:
             finding = replace(finding, severity=severity)

@@ -15,10 +15,6 @@ from settlewatch.store.schema import changes, findings, notices, reviews, versio
 
 # Tracking runs these once per notice. Built once and executed with parameters, a statement
 # costs ~80 µs on SQLite instead of ~400 µs for building it anew (.values(...)) on every call.
-_NOTICE_BY_URL = select(notices).where(
-    notices.c.source_id == bindparam("_source"), notices.c.url == bindparam("_url")
-)
-_NOTICE_BY_ID = select(notices).where(notices.c.id == bindparam("_id"))
 _UPDATE_NOTICE = update(notices).where(notices.c.id == bindparam("_id"))
 _LATEST_VERSION = (
     select(versions)
@@ -54,14 +50,6 @@ def create_notice(
         },
     )
     return int(res.inserted_primary_key[0])  # type: ignore[index]
-
-
-def get_or_create_notice(conn: Connection, source_id: str, url: str, now: dt.datetime) -> Row[Any]:
-    row = conn.execute(_NOTICE_BY_URL, {"_source": source_id, "_url": url}).first()
-    if row is None:
-        notice_id = create_notice(conn, source_id, url, now)
-        row = conn.execute(_NOTICE_BY_ID, {"_id": notice_id}).one()
-    return row
 
 
 def notices_by_url(conn: Connection, source_id: str) -> dict[str, Row[Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, g, request
+from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 
 from settlewatch.errors import UsageError
@@ -21,7 +21,7 @@ from settlewatch.web.audit import audit_rows, entry_json
 from settlewatch.web.auth import require
 from settlewatch.web.change import change_or_404
 from settlewatch.web.dashboard import return_stale
-from settlewatch.web.evidence import evidence_pack
+from settlewatch.web.evidence import pack_or_404
 from settlewatch.web.finding_query import parse_filter, queue_page
 from settlewatch.web.state import state
 
@@ -111,10 +111,7 @@ def _iso(value: dt.datetime | None) -> str | None:
 @bp.get("/findings/<int:finding_id>/evidence")
 def finding_evidence(finding_id: int) -> ResponseReturnValue:
     with state().engine.connect() as conn:
-        pack = evidence_pack(conn, finding_id, g.user.name)
-    if pack is None:
-        abort(404, f"no finding {finding_id}")
-    return pack
+        return pack_or_404(conn, finding_id, f"no finding {finding_id}")
 
 
 @bp.post("/findings/<int:finding_id>/decision")

@@ -155,12 +155,18 @@ def evidence_zip(conn: Connection, pack: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
+def pack_or_404(conn: Connection, finding_id: int, missing: str) -> dict[str, Any]:
+    """The evidence pack of a finding for the signed-in user; 404 with ``missing`` if none."""
+    pack = evidence_pack(conn, finding_id, g.user.name)
+    if pack is None:
+        abort(404, missing)
+    return pack
+
+
 @bp.get("/findings/<int:finding_id>/evidence.json")
 def as_json(finding_id: int) -> ResponseReturnValue:
     with state().engine.connect() as conn:
-        pack = evidence_pack(conn, finding_id, g.user.name)
-    if pack is None:
-        abort(404, f"There is no finding {finding_id}.")
+        pack = pack_or_404(conn, finding_id, f"There is no finding {finding_id}.")
     body = json.dumps(pack, ensure_ascii=False, indent=2)
     return Response(
         body,
@@ -172,9 +178,7 @@ def as_json(finding_id: int) -> ResponseReturnValue:
 @bp.get("/findings/<int:finding_id>/evidence.zip")
 def as_zip(finding_id: int) -> ResponseReturnValue:
     with state().engine.connect() as conn:
-        pack = evidence_pack(conn, finding_id, g.user.name)
-        if pack is None:
-            abort(404, f"There is no finding {finding_id}.")
+        pack = pack_or_404(conn, finding_id, f"There is no finding {finding_id}.")
         data = evidence_zip(conn, pack)
     return Response(
         data,
