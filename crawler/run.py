@@ -1,23 +1,41 @@
 """Run crawls in this process: one spider (one Scrapy Crawler) for all the run ids given.
 
-Started by settlewatch.crawl as ``python -m crawler.run --db URL RUN_ID ...`` because
-Scrapy's reactor cannot restart inside a long-lived process. With ``--stdin`` the run ids
-come on the first line of standard input instead: settlewatch starts the process early, so
-that its imports overlap with taking leases and creating runs; an empty line or end of input
-means there is nothing to crawl.
+    python -m crawler.run --db URL [--render-js] RUN_ID ...
+    python -m crawler.run --stdin
+
+Scrapy's reactor cannot restart inside a long-lived process, so settlewatch starts this as a
+child. With ``--stdin`` it starts before anything is known and imports Scrapy while the caller
+takes leases and creates runs (``settlewatch crawl`` starts it before its own imports); then
+it reads one JSON line, ``{"db": URL, "groups": [[1, 2], [3]], "render_js": false,
+"env": {"SETTLEWATCH_USER_AGENT": ...}}``. An empty line or end of input: nothing to crawl.
+
+Several groups crawl in parallel: the process forks one crawler per group once Scrapy is
+imported, so the imports (~0.7 s of CPU) are paid once however many cores crawl. It waits
+for them, passes SIGTERM and SIGINT on (Scrapy closes the spiders cleanly), and exits with the
+first failing crawler's code. A crawler dies with it (PR_SET_PDEATHSIG), so killing this
+process stops the whole crawl.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
+import json
 import os
+import signal
 import sys
+from dataclasses import dataclass, field
+from types import FrameType
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 
 from crawler import settings as default_settings
 from crawler.spiders.notices import NoticeSpider
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def build_settings(db: str) -> Settings:
@@ -37,36 +55,136 @@ def build_settings(db: str) -> Settings:
     return s
 
 
+@dataclass(frozen=True)
+class Order:
+    """What a ``--stdin`` crawler is told to do."""
+
+    db: str
+    groups: list[list[int]]
+    render_js: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def parse_order(line: str) -> Order | None:
+    """The JSON line on stdin; None for an empty one. ValueError when it is malformed."""
+    if not line.strip():
+        return None
+    data = json.loads(line)
+    groups = [[int(r) for r in g] for g in data["groups"]]
+    env = {str(k): str(v) for k, v in (data.get("env") or {}).items()}
+    return Order(str(data["db"]), [g for g in groups if g], bool(data.get("render_js")), env)
+
+
+# settings naming one class each, which a Crawler imports as it starts
+CLASS_SETTINGS = (
+    "SCHEDULER",
+    "SCHEDULER_PRIORITY_QUEUE",
+    "SCHEDULER_MEMORY_QUEUE",
+    "DUPEFILTER_CLASS",
+    "STATS_CLASS",
+    "DOWNLOADER",
+    "LOG_FORMATTER",
+    "REQUEST_FINGERPRINTER_CLASS",
+)
+COMPONENT_SETTINGS = (
+    "DOWNLOADER_MIDDLEWARES",
+    "SPIDER_MIDDLEWARES",
+    "EXTENSIONS",
+    "ITEM_PIPELINES",
+)
+
+
+def preload_components(settings: Settings) -> None:
+    """Import the classes a Crawler loads as it starts (middlewares, extensions, pipeline,
+    HTTP handler, scheduler...), while waiting for the order: forked crawlers then start
+    with them loaded. A class that fails to load is left to the crawl, which reports it."""
+    paths = [settings.get(name) for name in CLASS_SETTINGS]
+    for name in COMPONENT_SETTINGS:
+        paths += [path for path, prio in settings.getwithbase(name).items() if prio is not None]
+    paths += [settings.getwithbase("DOWNLOAD_HANDLERS").get(s) for s in ("http", "https")]
+    for path in paths:
+        if isinstance(path, str):
+            with contextlib.suppress(Exception):
+                load_object(path)
+
+
+def crawl(db: str, run_ids: list[int], render_js: bool) -> int:
+    settings = build_settings(db)
+    if render_js:
+        settings.set("SETTLEWATCH_RENDER_JS", True, priority="cmdline")
+    process = CrawlerProcess(settings)
+    process.crawl(NoticeSpider, run_id=",".join(map(str, run_ids)), db=db)
+    process.start()
+    return 0
+
+
+def _die_with_parent() -> None:
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def crawl_forked(db: str, groups: list[list[int]], render_js: bool) -> int:
+    """One forked crawler per group; returns the first nonzero exit code, else 0."""
+    children: list[int] = []
+    for group in groups:
+        pid = os.fork()
+        if pid == 0:  # the crawler
+            code = 1
+            try:
+                _die_with_parent()
+                code = crawl(db, group, render_js)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children.append(pid)
+
+    def pass_on(signum: int, _frame: FrameType | None) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGTERM, pass_on)
+    signal.signal(signal.SIGINT, pass_on)
+    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+    failed = [c if c > 0 else 128 - c for c in codes if c != 0]  # killed by signal n: 128 + n
+    return failed[0] if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.run")
-    parser.add_argument("--db", required=True)
+    parser.add_argument("--db", help="database URL (with run ids)")
     parser.add_argument(
         "--render-js",
         action="store_true",
         help="enable Playwright rendering for sources that declare render_js",
     )
-    parser.add_argument("--stdin", action="store_true", help="read the run ids from stdin")
+    parser.add_argument("--stdin", action="store_true", help="read a JSON order from stdin")
     parser.add_argument("run_ids", nargs="*", type=int)
     args = parser.parse_args(argv)
-    run_ids: list[int] = args.run_ids
     if args.stdin:
-        line = sys.stdin.readline().split()
+        preload_components(build_settings(""))
+        line = sys.stdin.readline()
         try:
-            run_ids = [int(x) for x in line]
-        except ValueError:
-            parser.error(f"stdin: expected run ids separated by spaces, got {' '.join(line)!r}")
-    elif not run_ids:
-        parser.error("give run ids, or --stdin")
-    if not run_ids:
+            order = parse_order(line)
+        except (ValueError, KeyError, TypeError) as exc:
+            parser.error(f"stdin: expected a JSON order ({exc!r}), got {line.strip()[:200]!r}")
+        if order is None:
+            return 0
+        os.environ.update(order.env)
+    elif args.db and args.run_ids:
+        order = Order(args.db, [args.run_ids], args.render_js)
+    else:
+        parser.error("give --db and run ids, or --stdin")
+    if not order.groups:
         return 0
-
-    settings = build_settings(args.db)
-    if args.render_js:
-        settings.set("SETTLEWATCH_RENDER_JS", True, priority="cmdline")
-    process = CrawlerProcess(settings)
-    process.crawl(NoticeSpider, run_id=",".join(map(str, run_ids)), db=args.db)
-    process.start()
-    return 0
+    if len(order.groups) == 1 or not hasattr(os, "fork"):
+        return crawl(order.db, [r for g in order.groups for r in g], order.render_js)
+    code = crawl_forked(order.db, order.groups, order.render_js)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # nothing to clean up here but Scrapy's modules: skip the interpreter's
 
 
 if __name__ == "__main__":

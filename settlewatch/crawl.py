@@ -13,21 +13,19 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, or_, select, update
 
 from settlewatch.background import Background
 from settlewatch.config import Config
 from settlewatch.dispatch import Fetcher, LocalFetch, ScrapydFetch
-from settlewatch.errors import LockedError, OperationalError
+from settlewatch.errors import OperationalError
 from settlewatch.models import SourceDecl
-from settlewatch.operator_alert import operator_recipients
 from settlewatch.partition import cores, host_of, process_count
-from settlewatch.prepare import pages_to_read, prepared_runs, workers
 from settlewatch.scrapyd import DEFAULT_PROJECT, Scrapyd
 from settlewatch.store.crawls import (
-    acquire_lease,
+    acquire_leases,
     create_run,
     release_leases,
     renew_leases,
@@ -36,8 +34,9 @@ from settlewatch.store.crawls import (
 from settlewatch.store.db import begin_write, utcnow
 from settlewatch.store.schema import crawl_runs, sources
 from settlewatch.taxonomy import Taxonomy
-from settlewatch.track import track_run
-from settlewatch.tracker import TrackResult
+
+if TYPE_CHECKING:
+    from settlewatch.tracker import TrackResult
 
 Progress = Callable[[str], None]
 STOPPED = "stopped: settlewatch is shutting down"
@@ -196,12 +195,25 @@ def run_crawls(
     before any run is tracked (the runs are aborted).
     """
     stop = stop or threading.Event()
-    loading = Background(taxonomy)
+
+    def load() -> Taxonomy:  # on a thread, while the crawler fetches
+        _import_tracking()
+        return taxonomy() if callable(taxonomy) else taxonomy
+
+    loading: Background[Taxonomy] = Background(load)
     fetcher = fetcher_for(db_url, decls, cfg)
     try:
         return _crawl(engine, db_url, decls, loading, cfg, fetcher, trigger, progress, stop)
     finally:
         fetcher.close()
+
+
+def _import_tracking() -> None:
+    """Import tracking's modules (extraction, classification, alerts: ~0.1 s). The loader
+    thread does it while the crawler fetches, so that it does not delay the first request."""
+    import settlewatch.operator_alert
+    import settlewatch.prepare
+    import settlewatch.track  # noqa: F401
 
 
 def _crawl(
@@ -219,14 +231,11 @@ def _crawl(
     outcomes: list[CrawlOutcome] = []
     with begin_write(engine) as conn:
         sync_sources(conn, decls)
-    leased: list[str] = []
-    for decl in decls:
-        try:
-            acquire_lease(engine, decl.id, owner, cfg.get_int("lease_seconds"))
-            leased.append(decl.id)
-        except LockedError as exc:
-            outcomes.append(CrawlOutcome(decl.id, None, str(exc)))
-            progress(f"{decl.id}: refused: {exc}")
+    refused = acquire_leases(engine, [d.id for d in decls], owner, cfg.get_int("lease_seconds"))
+    leased = [d.id for d in decls if d.id not in refused]
+    for sid, why in refused.items():
+        outcomes.append(CrawlOutcome(sid, None, why))
+        progress(f"{sid}: refused: {why}")
     try:
         if not leased:
             return outcomes
@@ -236,6 +245,8 @@ def _crawl(
         hosts = {runs[d.id]: listing_host(d) for d in decls if d.id in runs}
         error = _supervise(fetcher, hosts, cfg, engine, leased, owner, stop)
         if error == STOPPED:
+            from settlewatch.tracker import TrackResult
+
             for sid, run_id in runs.items():
                 _abort(engine, run_id, STOPPED)
                 outcomes.append(CrawlOutcome(sid, TrackResult(sid, run_id, "aborted"), error))
@@ -263,6 +274,10 @@ def _track_all(
     progress: Progress,
 ) -> list[CrawlOutcome]:
     """Track every fetched run, each in its own transaction, extracting ahead on all cores."""
+    from settlewatch.operator_alert import operator_recipients  # see _import_tracking
+    from settlewatch.prepare import pages_to_read, prepared_runs, workers
+    from settlewatch.track import track_run
+
     source_of = {run_id: sid for sid, run_id in runs.items()}
     ids = list(runs.values())
     n = workers(cfg.get_int("track_processes"), pages_to_read(engine, ids), cores())

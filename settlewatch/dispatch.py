@@ -8,16 +8,15 @@ the database and writes Snapshots back to it; tracking happens afterwards, in th
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.engine import make_url
 
+from settlewatch import crawlerproc
 from settlewatch.config import Config
 from settlewatch.errors import FetchError
 from settlewatch.partition import partition_runs
@@ -50,76 +49,61 @@ class Fetcher(Protocol):
 
 
 def crawler_env(cfg: Config) -> dict[str, str]:
-    env = dict(os.environ)
-    env["SETTLEWATCH_USER_AGENT"] = cfg.get("user_agent")
-    env["SETTLEWATCH_DOWNLOAD_TIMEOUT"] = cfg.get("download_timeout")
-    env["SETTLEWATCH_MAX_RESPONSE_BYTES"] = cfg.get("max_response_bytes")
-    return env
+    """The crawler's settings from the config, as the environment variables it reads."""
+    return {
+        "SETTLEWATCH_USER_AGENT": cfg.get("user_agent"),
+        "SETTLEWATCH_DOWNLOAD_TIMEOUT": cfg.get("download_timeout"),
+        "SETTLEWATCH_MAX_RESPONSE_BYTES": cfg.get("max_response_bytes"),
+    }
 
 
 class LocalFetch:
-    """``python -m crawler.run --stdin`` in child processes, started at once so that their
-    imports (~1 s) overlap with the caller's leases and runs; ``start`` hands each its share
-    of the runs (see settlewatch.partition)."""
+    """The local crawler process (settlewatch.crawlerproc), started at once, or earlier by
+    ``settlewatch crawl``, so that its imports overlap with the caller's work; ``start`` hands
+    it the runs in ``processes`` groups (see settlewatch.partition), and it forks one crawler
+    per group."""
 
     def __init__(
         self, db_url: str, cfg: Config, *, processes: int = 1, render_js: bool = False
     ) -> None:
-        flags = ["--render-js"] if render_js else []
-        cmd = [sys.executable, "-m", "crawler.run", "--db", db_url, *flags, "--stdin"]
-        env = crawler_env(cfg)
-        self.procs = [
-            subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE) for _ in range(max(1, processes))
-        ]
+        self.order = {"db": db_url, "render_js": render_js, "env": crawler_env(cfg)}
+        self.processes = max(1, processes)
+        self.proc = crawlerproc.start()
         self.started = False
 
-    def _hand_over(self, proc: subprocess.Popen[bytes], run_ids: list[int]) -> None:
-        assert proc.stdin is not None
-        try:
-            proc.stdin.write((" ".join(map(str, run_ids)) + "\n").encode())
-            proc.stdin.close()
-        except OSError:  # it died before it could be told: error() reports its exit code
-            pass
-
     def start(self, hosts: dict[int, str]) -> None:
-        groups = partition_runs(hosts, len(self.procs))
-        for i, proc in enumerate(self.procs):
-            self._hand_over(proc, groups[i] if i < len(groups) else [])
+        groups = partition_runs(hosts, self.processes)
+        crawlerproc.hand_over(self.proc, {**self.order, "groups": groups})
         self.started = True
 
     def close(self) -> None:
         if self.started:
             return
-        for proc in self.procs:
-            self._hand_over(proc, [])  # nothing to crawl: it exits
+        crawlerproc.hand_over(self.proc, None)  # nothing to crawl: it exits
         if not self.done(10.0):
             self.kill()
 
     def done(self, wait: float) -> bool:
-        deadline = time.monotonic() + wait
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                return False
+        try:
+            self.proc.wait(timeout=max(0.0, wait))
+        except subprocess.TimeoutExpired:
+            return False
         return True
 
-    def _running(self) -> list[subprocess.Popen[bytes]]:
-        return [p for p in self.procs if p.poll() is None]
-
     def stop(self) -> None:
-        # Scrapy treats the first SIGTERM as "close the spider cleanly"
-        for proc in self._running():
-            proc.send_signal(signal.SIGTERM)
+        # Scrapy treats the first SIGTERM as "close the spider cleanly"; the crawler process
+        # passes it on to each crawler it forked
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
 
     def kill(self) -> None:
-        for proc in self._running():
-            proc.kill()
-            proc.wait()
+        if self.proc.poll() is None:  # its crawlers die with it
+            self.proc.kill()
+            self.proc.wait()
 
     def error(self) -> str | None:
-        bad = [p.returncode for p in self.procs if p.returncode != 0]
-        return f"crawler process exited with code {bad[0]}" if bad else None
+        code = self.proc.returncode
+        return f"crawler process exited with code {code}" if code else None
 
 
 def shared_db_url(db_url: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from settlewatch.cli import cli
-from tests.httpfixture import FixtureServer
+from tests.httpfixture import FixtureServer, Route
 
 NOISE = '<div class="counter">浏览次数：{n}</div><p>当前时间：2026-11-27 10:{n:02d}:00</p>'
 
@@ -109,3 +109,11 @@ def simple_board(
     site.html(
         f"{prefix}/list/index.html", listing_html(items, noise=noise, charset=charset), charset
     )
+
+
+def slow_board(site: FixtureServer, n: int = 6, delay: float = 0.6) -> None:
+    """simple_board whose notice pages each take ``delay`` seconds to answer."""
+    simple_board(site, n=n)
+    for path, route in site.routes.items():
+        if path.startswith("/notice/") and isinstance(route, Route):
+            route.delay = delay

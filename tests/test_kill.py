@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, func, inspect, select, text
 
 from settlewatch.store.db import normalise_url
 from settlewatch.store.schema import changes, crawl_runs, notices, snapshots, versions
-from tests.httpfixture import FixtureServer, Route
+from tests.httpfixture import FixtureServer
 from tests.sitekit import changes as list_changes
-from tests.sitekit import declare, simple_board
+from tests.sitekit import declare, slow_board
 
 
 def _counts(db: str) -> dict[str, int]:
@@ -41,14 +41,19 @@ def _counts(db: str) -> dict[str, int]:
     return out
 
 
-@pytest.mark.parametrize("kill_after", [0.5, 2.5], ids=["while-starting", "mid-fetch"])
+def _fetching(site: FixtureServer, timeout: float = 60) -> None:
+    """Wait until the crawler has asked for a notice page (the fetch is under way)."""
+    end = time.monotonic() + timeout
+    while not any(path.startswith("/notice/") for path, _h in site.requests):
+        assert time.monotonic() < end, "the crawler never asked for a notice"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("kill_at", ["while-starting", "mid-fetch"])
 def test_sigkill_then_rerun_is_consistent(
-    site: FixtureServer, db_url: str, tmp_path: Path, kill_after: float
+    site: FixtureServer, db_url: str, tmp_path: Path, kill_at: str
 ) -> None:
-    simple_board(site, n=8)
-    for path, route in site.routes.items():
-        if path.startswith("/notice/") and isinstance(route, Route):
-            route.delay = 0.4  # slow pages, so the kill lands mid-crawl
+    slow_board(site, n=8, delay=1.0)  # two rounds of 4 pages: the kill lands mid-crawl
     declare(tmp_path / "src", "acq", site.base)
     env = {**os.environ, "SETTLEWATCH_LEASE_SECONDS": "2"}
     cmd = [
@@ -64,7 +69,11 @@ def test_sigkill_then_rerun_is_consistent(
     proc = subprocess.Popen(
         cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    time.sleep(kill_after)
+    if kill_at == "mid-fetch":
+        _fetching(site)
+        time.sleep(0.3)
+    else:
+        time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     partial = _counts(db_url)
@@ -84,12 +93,8 @@ def test_sigkill_of_a_crawl_over_two_crawler_processes_then_rerun(
 ) -> None:
     """Two crawler processes and extraction workers: a kill mid-fetch leaves whole rows only."""
     with FixtureServer(host="127.0.0.2") as other:
-        simple_board(site, n=6)
-        simple_board(other, n=6)
-        for server in (site, other):
-            for path, route in server.routes.items():
-                if path.startswith("/notice/") and isinstance(route, Route):
-                    route.delay = 1.0  # the fetch lasts ~2 s after the crawlers start
+        slow_board(site, n=6, delay=1.0)  # two rounds of 4: the fetch lasts ~2 s
+        slow_board(other, n=6, delay=1.0)
         declare(tmp_path / "src", "near", site.base)
         declare(tmp_path / "src", "far", other.base)
         env = {
@@ -107,7 +112,9 @@ def test_sigkill_of_a_crawl_over_two_crawler_processes_then_rerun(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(2.0)
+        _fetching(site)
+        _fetching(other)
+        time.sleep(0.3)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         partial = _counts(db_url)

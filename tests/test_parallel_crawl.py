@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +14,25 @@ from sqlalchemy import create_engine, select
 
 from settlewatch.config import load_config
 from settlewatch.crawl import run_crawls
+from settlewatch.dispatch import LocalFetch
 from settlewatch.errors import RuleError
 from settlewatch.partition import partition_runs, process_count
 from settlewatch.prepare import prepared_runs, workers
 from settlewatch.source import load_sources
-from settlewatch.store.db import normalise_url, open_store, utcnow
+from settlewatch.store.crawls import create_run, sync_sources
+from settlewatch.store.db import begin_write, normalise_url, open_store, utcnow
 from settlewatch.store.schema import crawl_runs, sources
 from settlewatch.taxonomy import Taxonomy, load_taxonomy
 from tests.httpfixture import FixtureServer
-from tests.sitekit import changes, declare, listing_html, notice_html, run, simple_board
+from tests.sitekit import (
+    changes,
+    declare,
+    listing_html,
+    notice_html,
+    run,
+    simple_board,
+    slow_board,
+)
 
 
 def _runs(db: str) -> list[Any]:
@@ -169,3 +180,69 @@ def test_the_cli_forks_its_workers_and_they_prepare_every_new_page(
     assert [r["prepared"] for r in results] == [3, 3]
     assert "prepare_pool workers=2 runs=2 start=fork" in out.stderr
     assert sorted(c["kind"] for c in changes(db_url)) == ["new"] * 6
+
+
+def _live_children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat[1] == str(pid) and stat[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _fetching(server: FixtureServer) -> None:
+    end = time.monotonic() + 60
+    while not any(path.startswith("/notice/") for path, _h in server.requests):
+        assert time.monotonic() < end, "the crawler never asked for a notice"
+        time.sleep(0.05)
+
+
+def test_stop_and_kill_reach_every_forked_crawler(
+    site: FixtureServer, sqlite_url: str, tmp_path: Path
+) -> None:
+    """The crawler process forks one crawler per group: stop() closes each cleanly (both runs
+    marked fetched, by two processes), kill() takes them down with it."""
+    with FixtureServer(host="127.0.0.2") as other:
+        slow_board(site, n=8, delay=1.0)
+        slow_board(other, n=8, delay=1.0)
+        src = tmp_path / "src"
+        declare(src, "near", site.base)
+        declare(src, "far", other.base)
+        engine = open_store(sqlite_url)
+
+        def start() -> tuple[LocalFetch, list[int]]:
+            site.requests.clear()
+            other.requests.clear()
+            with begin_write(engine) as conn:
+                sync_sources(conn, load_sources(src).values())
+                ids = [create_run(conn, sid, "cli") for sid in ("near", "far")]
+            fetch = LocalFetch(sqlite_url, load_config(), processes=2)
+            fetch.start({ids[0]: "127.0.0.1", ids[1]: "127.0.0.2"})
+            _fetching(site)
+            _fetching(other)
+            return fetch, ids
+
+        fetch, ids = start()
+        assert len(_live_children(fetch.proc.pid)) == 2  # one forked crawler per group
+        # SIGTERM, passed on: Scrapy closes each spider cleanly. Were it not passed on, the
+        # parent would die of it (an error) and take the crawlers along (runs left running).
+        fetch.stop()
+        assert fetch.done(30.0) and fetch.error() is None
+        stopped = [r for r in _runs(sqlite_url) if r.id in ids]
+        assert [r.status for r in stopped] == ["fetched", "fetched"]
+        assert len({r.stats["pid"] for r in stopped}) == 2
+
+        fetch, ids = start()
+        crawlers = _live_children(fetch.proc.pid)
+        assert len(crawlers) == 2
+        fetch.kill()  # SIGKILL to the parent: the crawlers die with it (PR_SET_PDEATHSIG)
+        end = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}").exists() for pid in crawlers):
+            assert time.monotonic() < end, "a forked crawler outlived its parent"
+            time.sleep(0.05)
+        assert [r.status for r in _runs(sqlite_url) if r.id in ids] == ["running", "running"]
+        engine.dispose()

@@ -34,8 +34,8 @@ from settlewatch.models import SourceDecl
 from settlewatch.source import load_sources
 from settlewatch.store.db import open_store, utcnow
 from settlewatch.store.schema import crawl_runs, sources
-from tests.httpfixture import FixtureServer, Route
-from tests.sitekit import declare, run, simple_board
+from tests.httpfixture import FixtureServer
+from tests.sitekit import declare, run, simple_board, slow_board
 
 pytestmark = pytest.mark.slow
 SETTINGS = SchedulerSettings()
@@ -100,13 +100,6 @@ def runs(engine: Engine) -> list[dict[str, object]]:
         return [
             dict(r._mapping) for r in conn.execute(select(crawl_runs).order_by(crawl_runs.c.id))
         ]
-
-
-def slow_board(site: FixtureServer, n: int = 6, delay: float = 0.6) -> None:
-    simple_board(site, n=n)
-    for path, route in site.routes.items():
-        if path.startswith("/notice/") and isinstance(route, Route):
-            route.delay = delay
 
 
 def test_crawl_jobs_fire_on_their_schedule(

@@ -21,14 +21,13 @@ from settlewatch.store.db import utcnow
 from settlewatch.store.schema import changes, crawl_runs, sources, versions
 from tests.httpfixture import FixtureServer
 from tests.sitekit import changes as list_changes
-from tests.sitekit import declare, run
+from tests.sitekit import declare, run, slow_board
 from tests.test_scheduler_service import (
     SETTINGS,
     _rewind,
     runs,
     runtime,
     service,
-    slow_board,
     wait_for,
 )
 
@@ -44,15 +43,16 @@ def _start(db: str, src: Path, *args: str, log: Path) -> subprocess.Popen[bytes]
     )
 
 
-def _crawler_pids(db: str) -> list[int]:
-    """Live `python -m crawler.run` processes for this database."""
+def _crawler_pids(session: int) -> list[int]:
+    """Live `python -m crawler.run` processes in this session (the service and its children)."""
     pids = []
     for entry in Path("/proc").iterdir():
         try:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if b"crawler.run" in cmdline and db.encode() in cmdline:
+        if b"crawler.run" in cmdline and int(stat[3]) == session and stat[0] != "Z":
             pids.append(int(entry.name))
     return pids
 
@@ -87,7 +87,7 @@ def test_sigterm_during_a_scheduled_crawl_stops_cleanly(
     log = tmp_path / "scheduler.log"
     proc = _start(db_url, src, "scheduler", "run", log=log)
     _mid_crawl(site, db_url, tmp_path, src)
-    assert _crawler_pids(db_url), "the crawl runs in its own process"
+    assert _crawler_pids(proc.pid), "the crawl runs in its own process"
 
     proc.send_signal(signal.SIGTERM)  # the service alone, as systemd's KillMode=mixed does
     assert proc.wait(timeout=90) == 0, log.read_text()
@@ -96,7 +96,7 @@ def test_sigterm_during_a_scheduled_crawl_stops_cleanly(
     assert "event=scheduler_stopped clean=true" in text
     assert "event=crawl_finished source=acq" in text and "status=aborted" in text
 
-    assert _crawler_pids(db_url) == []
+    assert _crawler_pids(proc.pid) == []
     engine = runtime(db_url, src, tmp_path).engine
     (stopped,) = runs(engine)
     assert stopped["trigger"] == "scheduler" and stopped["status"] == "aborted"

@@ -24,8 +24,8 @@ from settlewatch.store.db import normalise_url, open_store
 from settlewatch.store.schema import crawl_runs, snapshots, sources
 from settlewatch.taxonomy import load_taxonomy
 from tests.httpfixture import FixtureServer
-from tests.sitekit import changes, declare, run, simple_board
-from tests.test_scheduler_service import slow_board, wait_for
+from tests.sitekit import changes, declare, run, simple_board, slow_board
+from tests.test_scheduler_service import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
 
-# commands are loaded on first use: see settlewatch.cli.root.COMMANDS
-from settlewatch.cli.root import cli
+if TYPE_CHECKING:
+    from settlewatch.cli.root import cli
 
 
 def main() -> None:
+    # before the CLI's own imports: `settlewatch crawl` starts its crawler process first
+    from settlewatch.crawlerproc import start_early
+
+    start_early(sys.argv[1:])
+    # commands are loaded on first use: see settlewatch.cli.root.COMMANDS
+    from settlewatch.cli.root import cli
+
     cli.main(prog_name="settlewatch", standalone_mode=True)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "cli":  # imported on use, so that main() runs before it
+        from settlewatch.cli.root import cli
+
+        return cli
+    raise AttributeError(name)
 
 
 __all__ = ["cli", "main"]

@@ -47,7 +47,7 @@ class App:
 # Commands load on first use, so `settlewatch crawl` does not import the web app, the mailer
 # or the scheduler (click's lazy-loading recipe). name → "module:attribute".
 COMMANDS = {
-    "crawl": "commands:crawl",
+    "crawl": "crawl_cmd:crawl",
     "changes": "commands:changes",
     "sources": "sources_cmd:sources",
     "merchants": "commands:merchants",

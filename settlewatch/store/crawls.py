@@ -23,6 +23,9 @@ def decl_to_json(decl: SourceDecl) -> dict[str, Any]:
     return data
 
 
+DECL_COLUMNS = ("name", "authority", "kind", "jurisdiction", "decl")
+
+
 def sync_sources(conn: Connection, decls: Iterable[SourceDecl]) -> None:
     """Record the declarations the crawl uses, keeping health and lease columns."""
     rows = [
@@ -39,28 +42,34 @@ def sync_sources(conn: Connection, decls: Iterable[SourceDecl]) -> None:
     existing = set(
         conn.scalars(select(sources.c.id).where(sources.c.id.in_([r["id"] for r in rows])))
     )
-    for row in rows:
-        if row["id"] in existing:
-            conn.execute(update(sources).where(sources.c.id == row["id"]).values(**row))
-        else:
-            conn.execute(
-                sources.insert().values(
-                    **row,
-                    health="unknown",
-                    health_reason="",
-                    consecutive_failures=0,
-                    baselined=False,
-                )
-            )
+    known = [{f"b_{k}": v for k, v in r.items()} for r in rows if r["id"] in existing]
+    if known:  # one statement, many parameter sets
+        conn.execute(
+            update(sources)
+            .where(sources.c.id == bindparam("b_id"))
+            .values({c: bindparam(f"b_{c}", type_=sources.c[c].type) for c in DECL_COLUMNS}),
+            known,
+        )
+    new = [
+        {**r, "health": "unknown", "health_reason": "", "consecutive_failures": 0}
+        | {"baselined": False}
+        for r in rows
+        if r["id"] not in existing
+    ]
+    if new:
+        conn.execute(sources.insert(), new)
 
 
-def acquire_lease(engine: Engine, source_id: str, owner: str, seconds: int) -> None:
-    """Take the per-source crawl lease, or raise LockedError naming the holder."""
+def acquire_leases(
+    engine: Engine, source_ids: list[str], owner: str, seconds: int
+) -> dict[str, str]:
+    """Take the per-source crawl lease of each source that is free (or already ``owner``'s),
+    in one transaction. Returns the sources refused: id → who holds the lease, until when."""
     now = utcnow()
     with begin_write(engine) as conn:
-        res = conn.execute(
+        conn.execute(
             update(sources)
-            .where(sources.c.id == source_id)
+            .where(sources.c.id.in_(source_ids))
             .where(
                 or_(
                     sources.c.lease_until.is_(None),
@@ -70,15 +79,26 @@ def acquire_lease(engine: Engine, source_id: str, owner: str, seconds: int) -> N
             )
             .values(lease_owner=owner, lease_until=now + dt.timedelta(seconds=seconds))
         )
-        if res.rowcount == 1:
-            return
-        row = conn.execute(
-            select(sources.c.lease_owner, sources.c.lease_until).where(sources.c.id == source_id)
-        ).one()
-    raise LockedError(
-        f"source '{source_id}' is already being crawled by {row.lease_owner} "
-        f"(lease until {row.lease_until:%Y-%m-%d %H:%M:%S} UTC); try again when it finishes"
-    )
+        rows = conn.execute(
+            select(sources.c.id, sources.c.lease_owner, sources.c.lease_until).where(
+                sources.c.id.in_(source_ids)
+            )
+        ).all()
+    return {
+        row.id: (
+            f"source '{row.id}' is already being crawled by {row.lease_owner} "
+            f"(lease until {row.lease_until:%Y-%m-%d %H:%M:%S} UTC); try again when it finishes"
+        )
+        for row in rows
+        if row.lease_owner != owner
+    }
+
+
+def acquire_lease(engine: Engine, source_id: str, owner: str, seconds: int) -> None:
+    """Take the per-source crawl lease, or raise LockedError naming the holder."""
+    refused = acquire_leases(engine, [source_id], owner, seconds)
+    if refused:
+        raise LockedError(refused[source_id])
 
 
 def renew_leases(engine: Engine, source_ids: list[str], owner: str, seconds: int) -> None:

@@ -1,0 +1,55 @@
+"""The crawler process: started early by `settlewatch crawl`, told what to crawl on stdin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from settlewatch import crawlerproc
+
+
+@pytest.fixture(autouse=True)
+def no_early_process() -> Iterator[None]:
+    yield
+    proc = crawlerproc._early
+    crawlerproc._early = None
+    if proc is not None:
+        crawlerproc.hand_over(proc, None)
+        proc.wait(timeout=30)
+
+
+def test_command_of_skips_global_options_and_their_values() -> None:
+    assert crawlerproc.command_of(["--db", "x.db", "--sources", "src", "crawl", "--json"]) == (
+        "crawl"
+    )
+    assert crawlerproc.command_of(["-v", "--db=x.db", "crawl"]) == "crawl"
+    assert crawlerproc.command_of(["--config", "crawl", "sources", "list"]) == "sources"
+    assert crawlerproc.command_of(["--version"]) is None
+
+
+def test_start_early_only_for_a_crawl() -> None:
+    for argv in (["sources", "list"], ["crawl", "--help"], ["-h"], []):
+        crawlerproc.start_early(argv)
+        assert crawlerproc._early is None, argv
+    crawlerproc.start_early(["--db", "x.db", "crawl"])
+    early = crawlerproc._early
+    assert early is not None and early.poll() is None
+    assert crawlerproc.start() is early  # the crawl takes the process started early
+    assert crawlerproc._early is None
+    crawlerproc.hand_over(early, None)  # nothing to crawl after all: it exits cleanly
+    assert early.wait(timeout=30) == 0
+
+
+def test_a_malformed_order_is_refused_with_a_clear_error() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler.run", "--stdin"],
+        input='{"groups": [[1, 2]]}\n',
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "stdin: expected a JSON order" in proc.stderr and "'db'" in proc.stderr
