@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +118,11 @@ def slow_board(site: FixtureServer, n: int = 6, delay: float = 0.6) -> None:
     for path, route in site.routes.items():
         if path.startswith("/notice/") and isinstance(route, Route):
             route.delay = delay
+
+
+def fetching(site: FixtureServer, timeout: float = 60) -> None:
+    """Wait until a crawler has asked ``site`` for a notice page (the fetch is under way)."""
+    end = time.monotonic() + timeout
+    while not any(path.startswith("/notice/") for path, _h in site.requests):
+        assert time.monotonic() < end, "the crawler never asked for a notice"
+        time.sleep(0.05)

@@ -16,7 +16,7 @@ from settlewatch.store.db import normalise_url
 from settlewatch.store.schema import changes, crawl_runs, notices, snapshots, versions
 from tests.httpfixture import FixtureServer
 from tests.sitekit import changes as list_changes
-from tests.sitekit import declare, slow_board
+from tests.sitekit import declare, fetching, slow_board
 
 
 def _counts(db: str) -> dict[str, int]:
@@ -41,14 +41,6 @@ def _counts(db: str) -> dict[str, int]:
     return out
 
 
-def _fetching(site: FixtureServer, timeout: float = 60) -> None:
-    """Wait until the crawler has asked for a notice page (the fetch is under way)."""
-    end = time.monotonic() + timeout
-    while not any(path.startswith("/notice/") for path, _h in site.requests):
-        assert time.monotonic() < end, "the crawler never asked for a notice"
-        time.sleep(0.05)
-
-
 @pytest.mark.parametrize("kill_at", ["while-starting", "mid-fetch"])
 def test_sigkill_then_rerun_is_consistent(
     site: FixtureServer, db_url: str, tmp_path: Path, kill_at: str
@@ -70,7 +62,7 @@ def test_sigkill_then_rerun_is_consistent(
         cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     if kill_at == "mid-fetch":
-        _fetching(site)
+        fetching(site)
         time.sleep(0.3)
     else:
         time.sleep(0.5)
@@ -112,8 +104,8 @@ def test_sigkill_of_a_crawl_over_two_crawler_processes_then_rerun(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _fetching(site)
-        _fetching(other)
+        fetching(site)
+        fetching(other)
         time.sleep(0.3)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()

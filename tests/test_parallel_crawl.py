@@ -27,6 +27,7 @@ from tests.httpfixture import FixtureServer
 from tests.sitekit import (
     changes,
     declare,
+    fetching,
     listing_html,
     notice_html,
     run,
@@ -194,13 +195,6 @@ def _live_children(pid: int) -> list[int]:
     return found
 
 
-def _fetching(server: FixtureServer) -> None:
-    end = time.monotonic() + 60
-    while not any(path.startswith("/notice/") for path, _h in server.requests):
-        assert time.monotonic() < end, "the crawler never asked for a notice"
-        time.sleep(0.05)
-
-
 def test_stop_and_kill_reach_every_forked_crawler(
     site: FixtureServer, sqlite_url: str, tmp_path: Path
 ) -> None:
@@ -222,8 +216,8 @@ def test_stop_and_kill_reach_every_forked_crawler(
                 ids = [create_run(conn, sid, "cli") for sid in ("near", "far")]
             fetch = LocalFetch(sqlite_url, load_config(), processes=2)
             fetch.start({ids[0]: "127.0.0.1", ids[1]: "127.0.0.2"})
-            _fetching(site)
-            _fetching(other)
+            fetching(site)
+            fetching(other)
             return fetch, ids
 
         fetch, ids = start()
