@@ -25,12 +25,15 @@ import json
 import os
 import signal
 import sys
+import traceback
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import NoReturn
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
+from twisted.python.failure import Failure
 
 from crawler import settings as default_settings
 from crawler.spiders.notices import NoticeSpider
@@ -113,40 +116,64 @@ def crawl(db: str, run_ids: list[int], render_js: bool) -> int:
     if render_js:
         settings.set("SETTLEWATCH_RENDER_JS", True, priority="cmdline")
     process = CrawlerProcess(settings)
-    process.crawl(NoticeSpider, run_id=",".join(map(str, run_ids)), db=db)
+    failed: list[str] = []
+
+    def report(failure: Failure) -> None:  # now, not when the Deferred is collected
+        failed.append(failure.getTraceback())
+        sys.stderr.write(f"crawl of runs {run_ids} failed:\n{failed[-1]}")
+
+    process.crawl(NoticeSpider, run_id=",".join(map(str, run_ids)), db=db).addErrback(report)
     process.start()
-    return 0
+    return 1 if failed else 0
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL this process when its parent dies (Linux), closing the race with a check."""
     if sys.platform == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _forked_crawler(parent: int, db: str, group: list[int], render_js: bool) -> NoReturn:
+    code = 1
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Scrapy installs its own handlers
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _die_with_parent(parent)
+        code = crawl(db, group, render_js)
+    except BaseException:  # reported here: os._exit below skips the interpreter's report
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def crawl_forked(db: str, groups: list[list[int]], render_js: bool) -> int:
     """One forked crawler per group; returns the first nonzero exit code, else 0."""
     children: list[int] = []
-    for group in groups:
-        pid = os.fork()
-        if pid == 0:  # the crawler
-            code = 1
-            try:
-                _die_with_parent()
-                code = crawl(db, group, render_js)
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        children.append(pid)
+
+    stopping: list[int] = []
 
     def pass_on(signum: int, _frame: FrameType | None) -> None:
+        stopping.append(signum)
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signum)
 
+    # before forking, so that a stop asked for meanwhile reaches the crawlers too
     signal.signal(signal.SIGTERM, pass_on)
     signal.signal(signal.SIGINT, pass_on)
+    parent = os.getpid()
+    for group in groups:
+        pid = os.fork()
+        if pid == 0:
+            _forked_crawler(parent, db, group, render_js)
+        children.append(pid)
+        if stopping:  # asked to stop while forking: this one too
+            os.kill(pid, stopping[0])
     codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
     failed = [c if c > 0 else 128 - c for c in codes if c != 0]  # killed by signal n: 128 + n
     return failed[0] if failed else 0

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from settlewatch import crawlerproc
+from settlewatch.store.db import open_store
 
 
 @pytest.fixture(autouse=True)
@@ -53,3 +56,18 @@ def test_a_malformed_order_is_refused_with_a_clear_error() -> None:
     )
     assert proc.returncode == 2
     assert "stdin: expected a JSON order" in proc.stderr and "'db'" in proc.stderr
+
+
+def test_a_crawler_that_fails_to_start_is_reported_by_each_fork(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'empty.db'}"
+    open_store(db).dispose()
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler.run", "--stdin"],
+        input=json.dumps({"db": db, "groups": [[998], [999]]}) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    for run_id in (998, 999):
+        assert f"crawl run {run_id}: no such run or source" in proc.stderr
