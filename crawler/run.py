@@ -37,6 +37,7 @@ from twisted.python.failure import Failure
 
 from crawler import settings as default_settings
 from crawler.spiders.notices import NoticeSpider
+from settlewatch import gctune
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -192,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.stdin:
         preload_components(build_settings(""))
+        gctune.for_short_run()  # after the imports, before the forks
         line = sys.stdin.readline()
         try:
             order = parse_order(line)
@@ -202,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(order.env)
     elif args.db and args.run_ids:
         order = Order(args.db, [args.run_ids], args.render_js)
+        gctune.for_short_run()
     else:
         parser.error("give --db and run ids, or --stdin")
     if not order.groups:

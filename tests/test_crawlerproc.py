@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from settlewatch import crawlerproc
+from settlewatch import crawlerproc, gctune
 from settlewatch.store.db import open_store
 
 
@@ -71,3 +71,17 @@ def test_a_crawler_that_fails_to_start_is_reported_by_each_fork(tmp_path: Path) 
     assert proc.returncode == 1
     for run_id in (998, 999):
         assert f"crawl run {run_id}: no such run or source" in proc.stderr
+
+
+def test_short_runs_freeze_what_is_loaded_and_collect_less_often() -> None:
+    """In a child process: the tuning is process-wide and must not reach the test runner."""
+    code = (
+        "import gc, sqlalchemy; from settlewatch import gctune; gctune.for_short_run(); "
+        "print(*gc.get_threshold(), gc.get_freeze_count())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    young, middle, old, frozen = map(int, out.stdout.split())
+    assert (young, middle, old) == gctune.THRESHOLDS and young > 700  # CPython's default: 700
+    assert frozen > 10_000  # SQLAlchemy's objects, out of the collector's sight

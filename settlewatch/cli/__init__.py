@@ -11,12 +11,17 @@ if TYPE_CHECKING:
 
 def main() -> None:
     # before the CLI's own imports: `settlewatch crawl` starts its crawler process first
-    from settlewatch.crawlerproc import start_early
+    from settlewatch.crawlerproc import command_of, start_early
 
-    start_early(sys.argv[1:])
+    argv = sys.argv[1:]
+    start_early(argv)
     # commands are loaded on first use: see settlewatch.cli.root.COMMANDS
     from settlewatch.cli.root import cli
 
+    if command_of(argv) == "crawl":  # a short run: see settlewatch.gctune
+        from settlewatch import gctune
+
+        gctune.for_short_run()
     cli.main(prog_name="settlewatch", standalone_mode=True)
 
 
