@@ -10,7 +10,7 @@ it reads one JSON line, ``{"db": URL, "groups": [[1, 2], [3]], "render_js": fals
 "env": {"SETTLEWATCH_USER_AGENT": ...}}``. An empty line or end of input: nothing to crawl.
 
 Several groups crawl in parallel: the process forks one crawler per group once Scrapy is
-imported, so the imports (~0.7 s of CPU) are paid once however many cores crawl. It waits
+imported (crawler.process), so the imports (~0.7 s of CPU) are paid once however many cores crawl. It waits
 for them, passes SIGTERM and SIGINT on (Scrapy closes the spiders cleanly), and exits with the
 first failing crawler's code. A crawler dies with it (PR_SET_PDEATHSIG), so killing this
 process stops the whole crawl.
@@ -30,33 +30,9 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import NoReturn
 
-from scrapy.crawler import CrawlerProcess
-from scrapy.settings import Settings
-from scrapy.utils.misc import load_object
-from twisted.python.failure import Failure
-
-from crawler import settings as default_settings
-from crawler.spiders.notices import NoticeSpider
 from settlewatch import gctune
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def build_settings(db: str) -> Settings:
-    s = Settings()
-    s.setmodule(default_settings, priority="project")
-    s.set("SETTLEWATCH_DB", db, priority="cmdline")
-    env = {
-        "SETTLEWATCH_USER_AGENT": ("USER_AGENT", str),
-        "SETTLEWATCH_DOWNLOAD_TIMEOUT": ("DOWNLOAD_TIMEOUT", float),
-        "SETTLEWATCH_MAX_RESPONSE_BYTES": ("DOWNLOAD_MAXSIZE", int),
-        "SETTLEWATCH_RETRY_TIMES": ("RETRY_TIMES", int),
-        "SETTLEWATCH_LOG_LEVEL": ("LOG_LEVEL", str),
-    }
-    for var, (key, cast) in env.items():
-        if os.environ.get(var):
-            s.set(key, cast(os.environ[var]), priority="cmdline")
-    return s
 
 
 @dataclass(frozen=True)
@@ -79,55 +55,6 @@ def parse_order(line: str) -> Order | None:
     return Order(str(data["db"]), [g for g in groups if g], bool(data.get("render_js")), env)
 
 
-# settings naming one class each, which a Crawler imports as it starts
-CLASS_SETTINGS = (
-    "SCHEDULER",
-    "SCHEDULER_PRIORITY_QUEUE",
-    "SCHEDULER_MEMORY_QUEUE",
-    "DUPEFILTER_CLASS",
-    "STATS_CLASS",
-    "DOWNLOADER",
-    "LOG_FORMATTER",
-    "REQUEST_FINGERPRINTER_CLASS",
-)
-COMPONENT_SETTINGS = (
-    "DOWNLOADER_MIDDLEWARES",
-    "SPIDER_MIDDLEWARES",
-    "EXTENSIONS",
-    "ITEM_PIPELINES",
-)
-
-
-def preload_components(settings: Settings) -> None:
-    """Import the classes a Crawler loads as it starts (middlewares, extensions, pipeline,
-    HTTP handler, scheduler...), while waiting for the order: forked crawlers then start
-    with them loaded. A class that fails to load is left to the crawl, which reports it."""
-    paths = [settings.get(name) for name in CLASS_SETTINGS]
-    for name in COMPONENT_SETTINGS:
-        paths += [path for path, prio in settings.getwithbase(name).items() if prio is not None]
-    paths += [settings.getwithbase("DOWNLOAD_HANDLERS").get(s) for s in ("http", "https")]
-    for path in paths:
-        if isinstance(path, str):
-            with contextlib.suppress(Exception):
-                load_object(path)
-
-
-def crawl(db: str, run_ids: list[int], render_js: bool) -> int:
-    settings = build_settings(db)
-    if render_js:
-        settings.set("SETTLEWATCH_RENDER_JS", True, priority="cmdline")
-    process = CrawlerProcess(settings)
-    failed: list[str] = []
-
-    def report(failure: Failure) -> None:  # now, not when the Deferred is collected
-        failed.append(failure.getTraceback())
-        sys.stderr.write(f"crawl of runs {run_ids} failed:\n{failed[-1]}")
-
-    process.crawl(NoticeSpider, run_id=",".join(map(str, run_ids)), db=db).addErrback(report)
-    process.start()
-    return 1 if failed else 0
-
-
 def _die_with_parent(parent: int) -> None:
     """SIGKILL this process when its parent dies (Linux), closing the race with a check."""
     if sys.platform == "linux":
@@ -143,6 +70,8 @@ def _forked_crawler(parent: int, db: str, group: list[int], render_js: bool) -> 
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Scrapy installs its own handlers
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         _die_with_parent(parent)
+        from crawler.process import crawl  # imported by main() before the forks
+
         code = crawl(db, group, render_js)
     except BaseException:  # reported here: os._exit below skips the interpreter's report
         traceback.print_exc()
@@ -191,8 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stdin", action="store_true", help="read a JSON order from stdin")
     parser.add_argument("run_ids", nargs="*", type=int)
     args = parser.parse_args(argv)
+    gctune.collect_less()  # before importing Scrapy: see settlewatch.gctune
+    from crawler import process
+
     if args.stdin:
-        preload_components(build_settings(""))
+        process.preload_components(process.build_settings(""))
         gctune.for_short_run()  # after the imports, before the forks
         line = sys.stdin.readline()
         try:
@@ -210,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if not order.groups:
         return 0
     if len(order.groups) == 1 or not hasattr(os, "fork"):
-        return crawl(order.db, [r for g in order.groups for r in g], order.render_js)
+        return process.crawl(order.db, [r for g in order.groups for r in g], order.render_js)
     code = crawl_forked(order.db, order.groups, order.render_js)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -11,16 +11,18 @@ if TYPE_CHECKING:
 
 def main() -> None:
     # before the CLI's own imports: `settlewatch crawl` starts its crawler process first
+    from settlewatch import gctune
     from settlewatch.crawlerproc import command_of, start_early
 
     argv = sys.argv[1:]
     start_early(argv)
+    crawl = command_of(argv) == "crawl"  # a short run: see settlewatch.gctune
+    if crawl:
+        gctune.collect_less()
     # commands are loaded on first use: see settlewatch.cli.root.COMMANDS
     from settlewatch.cli.root import cli
 
-    if command_of(argv) == "crawl":  # a short run: see settlewatch.gctune
-        from settlewatch import gctune
-
+    if crawl:
         gctune.for_short_run()
     cli.main(prog_name="settlewatch", standalone_mode=True)
 
