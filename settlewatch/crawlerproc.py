@@ -9,6 +9,7 @@ it the order once the runs exist. Imports only the standard library, to stay fir
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -38,11 +39,16 @@ def command_of(argv: list[str]) -> str | None:
 def start_early(argv: list[str]) -> None:
     """Start the crawler process now when ``argv`` (without the program) is a crawl.
 
-    A guess from the command line only: a crawl that does not use it (bad arguments, a
-    Scrapyd deployment, --help) leaves it waiting on stdin, and it exits with nothing to do
-    when this process ends."""
+    A guess from the command line (and SETTLEWATCH_SCRAPYD_URL, which sends crawls to
+    Scrapyd): a crawl that does not use it (bad arguments, Scrapyd set in the config file)
+    leaves it waiting on stdin, and it exits with nothing to do when this process ends."""
     global _early
-    if _early is None and command_of(argv) == "crawl" and not {"-h", "--help"} & set(argv):
+    if (
+        _early is None
+        and command_of(argv) == "crawl"
+        and not {"-h", "--help"} & set(argv)
+        and not os.environ.get("SETTLEWATCH_SCRAPYD_URL", "").strip()
+    ):
         _early = subprocess.Popen(CMD, stdin=subprocess.PIPE)
 
 

@@ -33,10 +33,14 @@ def test_command_of_skips_global_options_and_their_values() -> None:
     assert crawlerproc.command_of(["--version"]) is None
 
 
-def test_start_early_only_for_a_crawl() -> None:
+def test_start_early_only_for_a_local_crawl(monkeypatch: pytest.MonkeyPatch) -> None:
     for argv in (["sources", "list"], ["crawl", "--help"], ["-h"], []):
         crawlerproc.start_early(argv)
         assert crawlerproc._early is None, argv
+    monkeypatch.setenv("SETTLEWATCH_SCRAPYD_URL", "http://127.0.0.1:6800")
+    crawlerproc.start_early(["crawl"])  # Scrapyd crawls: no local crawler to warm up
+    assert crawlerproc._early is None
+    monkeypatch.delenv("SETTLEWATCH_SCRAPYD_URL")
     crawlerproc.start_early(["--db", "x.db", "crawl"])
     early = crawlerproc._early
     assert early is not None and early.poll() is None
