@@ -10,17 +10,13 @@ T = TypeVar("T")
 
 
 class Background(Generic[T]):
-    """A value computed on a thread while the crawler fetches (or given as it is)."""
+    """A value computed on a thread while the crawler fetches."""
 
-    def __init__(self, source: T | Callable[[], T]) -> None:
+    def __init__(self, load: Callable[[], T]) -> None:
         self._value: T | None = None
         self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-        if callable(source):
-            self._thread = threading.Thread(target=self._run, args=(source,), daemon=True)
-            self._thread.start()
-        else:
-            self._value = source
+        self._thread = threading.Thread(target=self._run, args=(load,), daemon=True)
+        self._thread.start()
 
     def _run(self, load: Callable[[], T]) -> None:
         try:
@@ -29,8 +25,7 @@ class Background(Generic[T]):
             self._error = exc
 
     def result(self) -> T:
-        if self._thread is not None:
-            self._thread.join()
+        self._thread.join()
         if self._error is not None:
             raise self._error
         assert self._value is not None

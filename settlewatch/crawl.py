@@ -22,7 +22,7 @@ from settlewatch.config import Config
 from settlewatch.dispatch import Fetcher, LocalFetch, ScrapydFetch
 from settlewatch.errors import OperationalError
 from settlewatch.models import SourceDecl
-from settlewatch.partition import cores, host_of, process_count
+from settlewatch.partition import cores, host_of
 from settlewatch.scrapyd import DEFAULT_PROJECT, Scrapyd
 from settlewatch.store.crawls import (
     acquire_leases,
@@ -72,14 +72,12 @@ def scrapyd_server(cfg: Config) -> Scrapyd | None:
 
 
 def fetcher_for(db_url: str, decls: list[SourceDecl], cfg: Config) -> Fetcher:
-    """Where these sources will be fetched; local crawler processes start warming up now."""
+    """Where these sources will be fetched; the local crawler process starts warming up now."""
     render_js = any(d.render_js for d in decls)
     server = scrapyd_server(cfg)
     if server is not None:
         return ScrapydFetch(server, db_url, cfg, render_js=render_js)
-    hosts = {listing_host(d) for d in decls}
-    n = process_count(cfg.get_int("crawl_processes"), len(decls), len(hosts), cores())
-    return LocalFetch(db_url, cfg, processes=n, render_js=render_js)
+    return LocalFetch(db_url, cfg, render_js=render_js)
 
 
 def listing_host(decl: SourceDecl) -> str:
@@ -249,8 +247,9 @@ def _crawl(
 
             for sid, run_id in runs.items():
                 _abort(engine, run_id, STOPPED)
-                outcomes.append(CrawlOutcome(sid, TrackResult(sid, run_id, "aborted"), error))
-                progress(_line(outcomes[-1].result))  # type: ignore[arg-type]
+                result = TrackResult(sid, run_id, "aborted")
+                outcomes.append(CrawlOutcome(sid, result, error))
+                progress(_line(result))
         else:
             try:
                 rules = loading.result()

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from settlewatch import crawlerproc
 from settlewatch.config import Config
 from settlewatch.errors import FetchError
-from settlewatch.partition import partition_runs
+from settlewatch.partition import cores, partition_runs, process_count
 from settlewatch.scrapyd import Scrapyd
 from settlewatch.store.db import normalise_url
 
@@ -60,19 +60,17 @@ def crawler_env(cfg: Config) -> dict[str, str]:
 class LocalFetch:
     """The local crawler process (settlewatch.crawlerproc), started at once, or earlier by
     ``settlewatch crawl``, so that its imports overlap with the caller's work; ``start`` hands
-    it the runs in ``processes`` groups (see settlewatch.partition), and it forks one crawler
-    per group."""
+    it the runs in groups (see settlewatch.partition), and it forks one crawler per group."""
 
-    def __init__(
-        self, db_url: str, cfg: Config, *, processes: int = 1, render_js: bool = False
-    ) -> None:
+    def __init__(self, db_url: str, cfg: Config, *, render_js: bool = False) -> None:
         self.order = {"db": db_url, "render_js": render_js, "env": crawler_env(cfg)}
-        self.processes = max(1, processes)
+        self.setting = cfg.get_int("crawl_processes")
         self.proc = crawlerproc.start()
         self.started = False
 
     def start(self, hosts: dict[int, str]) -> None:
-        groups = partition_runs(hosts, self.processes)
+        n = process_count(self.setting, len(hosts), len(set(hosts.values())), cores())
+        groups = partition_runs(hosts, n)
         crawlerproc.hand_over(self.proc, {**self.order, "groups": groups})
         self.started = True
 

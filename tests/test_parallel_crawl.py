@@ -196,10 +196,11 @@ def _live_children(pid: int) -> list[int]:
 
 
 def test_stop_and_kill_reach_every_forked_crawler(
-    site: FixtureServer, sqlite_url: str, tmp_path: Path
+    site: FixtureServer, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The crawler process forks one crawler per group: stop() closes each cleanly (both runs
     marked fetched, by two processes), kill() takes them down with it."""
+    monkeypatch.setenv("SETTLEWATCH_CRAWL_PROCESSES", "2")  # two runs: one crawler each
     with FixtureServer(host="127.0.0.2") as other:
         slow_board(site, n=8, delay=1.0)
         slow_board(other, n=8, delay=1.0)
@@ -214,7 +215,7 @@ def test_stop_and_kill_reach_every_forked_crawler(
             with begin_write(engine) as conn:
                 sync_sources(conn, load_sources(src).values())
                 ids = [create_run(conn, sid, "cli") for sid in ("near", "far")]
-            fetch = LocalFetch(sqlite_url, load_config(), processes=2)
+            fetch = LocalFetch(sqlite_url, load_config())
             fetch.start({ids[0]: "127.0.0.1", ids[1]: "127.0.0.2"})
             fetching(site)
             fetching(other)
