@@ -33,12 +33,11 @@ from settlewatch.assess import (
     extract_page,
     same_bytes,
 )
-from settlewatch.source import decl_from_dict
 from settlewatch.store.db import make_engine
 from settlewatch.store.notices import latest_version, notices_by_url
-from settlewatch.store.schema import crawl_runs, snapshots, sources
+from settlewatch.store.schema import crawl_runs, snapshots
 from settlewatch.taxonomy import Taxonomy
-from settlewatch.tracker import judge_snapshot
+from settlewatch.tracker import judge_snapshot, run_pages
 
 log = logging.getLogger("settlewatch.prepare")
 
@@ -84,9 +83,7 @@ def prepare_run(engine: Engine, run_id: int, taxonomy: Taxonomy, now: dt.datetim
         run = conn.execute(select(crawl_runs).where(crawl_runs.c.id == run_id)).one()
         if run.status != "fetched":
             return out
-        src = conn.execute(select(sources).where(sources.c.id == run.source_id)).one()
-        decl = decl_from_dict(src.decl)
-        snaps = list(conn.execute(select(snapshots).where(snapshots.c.run_id == run_id)))
+        _src, decl, snaps = run_pages(conn, run)
         attachments = attachments_by_parent(snaps)
         known = notices_by_url(conn, decl.id)
         for snap in snaps:

@@ -17,11 +17,10 @@ from settlewatch.health import PageVerdict, worst
 from settlewatch.listing import parse_listing
 from settlewatch.models import SourceDecl
 from settlewatch.operator_alert import OperatorRecipients, source_health_changed
-from settlewatch.source import decl_from_dict
 from settlewatch.store.db import begin_write, utcnow
-from settlewatch.store.schema import crawl_runs, snapshots, sources
+from settlewatch.store.schema import crawl_runs, sources
 from settlewatch.taxonomy import Taxonomy
-from settlewatch.tracker import Tracker, TrackResult, judge_snapshot
+from settlewatch.tracker import Tracker, TrackResult, judge_snapshot, run_pages
 
 log = logging.getLogger("settlewatch.track")
 
@@ -94,13 +93,7 @@ def track_run(
         run = conn.execute(select(crawl_runs).where(crawl_runs.c.id == run_id)).one()
         if run.status != "fetched":
             return TrackResult(run.source_id, run_id, run.status)
-        src = conn.execute(select(sources).where(sources.c.id == run.source_id)).one()
-        decl = decl_from_dict(src.decl)
-        snaps = list(
-            conn.execute(
-                select(snapshots).where(snapshots.c.run_id == run_id).order_by(snapshots.c.id)
-            )
-        )
+        src, decl, snaps = run_pages(conn, run)
         listing = _listing_health(conn, decl, [s for s in snaps if s.role == "listing"], now.date())
         tracker = Tracker(
             conn, decl, run, taxonomy, not src.baselined, baseline_days, now, prepared=prepared

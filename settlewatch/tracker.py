@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection, Row, select
 
 from settlewatch.assess import (
     Assessed,
@@ -27,8 +27,10 @@ from settlewatch.decode import decode_html
 from settlewatch.health import PageVerdict, judge_page
 from settlewatch.models import ChangeKind, Extracted, HealthState, SourceDecl
 from settlewatch.pubdate import parse_date
+from settlewatch.source import decl_from_dict
 from settlewatch.store import notices as nstore
 from settlewatch.store.crawls import blob
+from settlewatch.store.schema import snapshots, sources
 from settlewatch.taxonomy import Taxonomy
 
 WITHDRAWN_AFTER = 2  # consecutive 404/410 fetches of a notice page
@@ -77,6 +79,16 @@ def _decoded(conn: Connection, decl: SourceDecl, snap: Row[Any]) -> tuple[str, b
     body = blob(conn, snap.sha256) if snap.sha256 else b""
     text = decode_html(body, _content_type(snap.headers), decl.encoding) if body else ""
     return text, body
+
+
+def run_pages(conn: Connection, run: Row[Any]) -> tuple[Row[Any], SourceDecl, list[Row[Any]]]:
+    """A fetched run's source row, its declaration as the crawl used it, and its Snapshots in
+    the order they were stored: what tracking and its extraction workers read."""
+    src = conn.execute(select(sources).where(sources.c.id == run.source_id)).one()
+    snaps = conn.execute(
+        select(snapshots).where(snapshots.c.run_id == run.id).order_by(snapshots.c.id)
+    )
+    return src, decl_from_dict(src.decl), list(snaps)
 
 
 def judge_snapshot(
