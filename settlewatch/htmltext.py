@@ -93,7 +93,9 @@ _CSS = LxmlHTMLTranslator()
 
 
 @lru_cache(maxsize=1024)
-def _xpath(selector: str) -> str:
+def css_to_xpath(selector: str) -> str:
+    """The XPath of a CSS selector, translated once; cssselect's SelectorError when it is not
+    valid (source declarations are checked with it when they load)."""
     return str(_CSS.css_to_xpath(selector))
 
 
@@ -107,4 +109,4 @@ def select(el: _Element, selector: str) -> list[_Element]:
     UnicodeDecodeError) once other libraries had used lxml's extension functions, such as
     the one behind :contains() (see bench/RESULTS.md).
     """
-    return list(el.xpath(_xpath(selector)))
+    return list(el.xpath(css_to_xpath(selector)))

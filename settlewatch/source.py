@@ -12,15 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from cssselect import SelectorError
-from parsel.csstranslator import HTMLTranslator
 
 from settlewatch.errors import SourceDeclError
+from settlewatch.htmltext import css_to_xpath
 from settlewatch.models import ListingRule, NoticeRule, SourceDecl
 from settlewatch.noise import FILTERS
 from settlewatch.resources import rules_dir
 from settlewatch.yamlfile import Lines, field_line, load_yaml, validate
-
-_CSS = HTMLTranslator()
 
 
 def default_sources_dir() -> Path:
@@ -29,7 +27,7 @@ def default_sources_dir() -> Path:
 
 def _check_selector(path: Path, lines: Lines, where: tuple[str | int, ...], sel: str) -> None:
     try:
-        _CSS.css_to_xpath(sel)
+        css_to_xpath(sel)  # the translator that evaluates it, so it cannot fail later
     except SelectorError as exc:
         raise SourceDeclError(
             str(path),
