@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
 from settlewatch.cli import cli
@@ -120,9 +122,34 @@ def slow_board(site: FixtureServer, n: int = 6, delay: float = 0.6) -> None:
             route.delay = delay
 
 
+def wait_for(cond: Callable[[], bool], timeout: float = 60, what: str = "") -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
 def fetching(site: FixtureServer, timeout: float = 60) -> None:
     """Wait until a crawler has asked ``site`` for a notice page (the fetch is under way)."""
-    end = time.monotonic() + timeout
-    while not any(path.startswith("/notice/") for path, _h in site.requests):
-        assert time.monotonic() < end, "the crawler never asked for a notice"
-        time.sleep(0.05)
+    wait_for(
+        lambda: any(path.startswith("/notice/") for path, _h in site.requests),
+        timeout,
+        "a crawler to ask for a notice",
+    )
+
+
+def live_processes() -> Iterator[tuple[int, list[str], list[bytes]]]:
+    """(pid, /proc/PID/stat fields after the command name, command line) of every live
+    process; zombies left out."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if stat[0] != "Z":
+            yield int(entry.name), stat, cmdline

@@ -52,7 +52,7 @@ def test_start_early_only_for_a_local_crawl(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_a_malformed_order_is_refused_with_a_clear_error() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "crawler.run", "--stdin"],
+        crawlerproc.CMD,
         input='{"groups": [[1, 2]]}\n',
         capture_output=True,
         text=True,
@@ -66,7 +66,7 @@ def test_a_crawler_that_fails_to_start_is_reported_by_each_fork(tmp_path: Path) 
     db = f"sqlite:///{tmp_path / 'empty.db'}"
     open_store(db).dispose()
     proc = subprocess.run(
-        [sys.executable, "-m", "crawler.run", "--stdin"],
+        crawlerproc.CMD,
         input=json.dumps({"db": db, "groups": [[998], [999]]}) + "\n",
         capture_output=True,
         text=True,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +27,12 @@ from tests.sitekit import (
     declare,
     fetching,
     listing_html,
+    live_processes,
     notice_html,
     run,
     simple_board,
     slow_board,
+    wait_for,
 )
 
 
@@ -106,10 +106,11 @@ def test_two_crawler_processes_and_workers_match_one_process(
         ("alpha", f"{site.base}/a/notice/1.html", "edited")
     ]
     assert got == _summary(single_db)
-    for crawl in (_runs(db_url)[:3], _runs(db_url)[3:]):
+    parallel_runs, serial_runs = _runs(db_url), _runs(single_db)
+    for crawl in (parallel_runs[:3], parallel_runs[3:]):
         pids = {r.source_id: r.stats["pid"] for r in crawl}
         assert pids["alpha"] == pids["beta"] != pids["gamma"]  # one host stays in one process
-    for crawl in (_runs(single_db)[:3], _runs(single_db)[3:]):
+    for crawl in (serial_runs[:3], serial_runs[3:]):
         assert len({r.stats["pid"] for r in crawl}) == 1
 
 
@@ -130,11 +131,16 @@ def test_sources_listing_the_same_page_each_get_it(
     ]
 
 
-def test_a_failing_worker_leaves_its_run_to_inline_extraction(sqlite_url: str) -> None:
+def test_a_failing_worker_leaves_its_run_to_inline_extraction(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="settlewatch.prepare")
     open_store(sqlite_url).dispose()
-    threading.Thread(target=lambda: None).start()  # threads present: the pool spawns
     got = dict(prepared_runs(sqlite_url, [424242, 434343], 2, load_taxonomy(), utcnow()))
     assert got == {424242: {}, 434343: {}}  # no such runs: workers fail, nothing is lost
+    assert "prepare_pool workers=2 runs=2" in caplog.text  # the pool did start
+    assert "prepare_failed run=424242" in caplog.text
+    assert "prepare_failed run=434343" in caplog.text
 
 
 def test_rules_that_fail_to_load_abort_the_runs_and_free_the_leases(
@@ -184,15 +190,7 @@ def test_the_cli_forks_its_workers_and_they_prepare_every_new_page(
 
 
 def _live_children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if stat[1] == str(pid) and stat[0] != "Z":
-            found.append(int(entry.name))
-    return found
+    return [child for child, stat, _cmd in live_processes() if stat[1] == str(pid)]
 
 
 def test_stop_and_kill_reach_every_forked_crawler(
@@ -235,9 +233,10 @@ def test_stop_and_kill_reach_every_forked_crawler(
         crawlers = _live_children(fetch.proc.pid)
         assert len(crawlers) == 2
         fetch.kill()  # SIGKILL to the parent: the crawlers die with it (PR_SET_PDEATHSIG)
-        end = time.monotonic() + 10
-        while any(Path(f"/proc/{pid}").exists() for pid in crawlers):
-            assert time.monotonic() < end, "a forked crawler outlived its parent"
-            time.sleep(0.05)
+        wait_for(
+            lambda: not any(Path(f"/proc/{pid}").exists() for pid in crawlers),
+            10,
+            "the forked crawlers to die with their parent",
+        )
         assert [r.status for r in _runs(sqlite_url) if r.id in ids] == ["running", "running"]
         engine.dispose()

@@ -35,7 +35,7 @@ from settlewatch.source import load_sources
 from settlewatch.store.db import open_store, utcnow
 from settlewatch.store.schema import crawl_runs, sources
 from tests.httpfixture import FixtureServer
-from tests.sitekit import declare, run, simple_board, slow_board
+from tests.sitekit import declare, run, simple_board, slow_board, wait_for
 
 pytestmark = pytest.mark.slow
 SETTINGS = SchedulerSettings()
@@ -84,15 +84,6 @@ def service(rt: Runtime, specs: list[JobSpec], **kw: Any) -> Iterator[Background
         rt.stop.set()
         thread.join(120)
         assert not thread.is_alive(), "scheduler did not stop"
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 60, what: str = "") -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def runs(engine: Engine) -> list[dict[str, object]]:

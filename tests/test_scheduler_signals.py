@@ -21,14 +21,13 @@ from settlewatch.store.db import utcnow
 from settlewatch.store.schema import changes, crawl_runs, sources, versions
 from tests.httpfixture import FixtureServer
 from tests.sitekit import changes as list_changes
-from tests.sitekit import declare, run, slow_board
+from tests.sitekit import declare, fetching, live_processes, run, slow_board, wait_for
 from tests.test_scheduler_service import (
     SETTINGS,
     _rewind,
     runs,
     runtime,
     service,
-    wait_for,
 )
 
 pytestmark = pytest.mark.slow
@@ -45,16 +44,11 @@ def _start(db: str, src: Path, *args: str, log: Path) -> subprocess.Popen[bytes]
 
 def _crawler_pids(session: int) -> list[int]:
     """Live `python -m crawler.run` processes in this session (the service and its children)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if b"crawler.run" in cmdline and int(stat[3]) == session and stat[0] != "Z":
-            pids.append(int(entry.name))
-    return pids
+    return [
+        pid
+        for pid, stat, cmdline in live_processes()
+        if b"crawler.run" in cmdline and int(stat[3]) == session
+    ]
 
 
 def _seed_due_crawl(db: str, src: Path, tmp_path: Path) -> None:
@@ -68,7 +62,7 @@ def _seed_due_crawl(db: str, src: Path, tmp_path: Path) -> None:
 def _mid_crawl(site: FixtureServer, db: str, tmp_path: Path, src: Path) -> None:
     engine = runtime(db, src, tmp_path).engine
     wait_for(lambda: any(r["status"] == "running" for r in runs(engine)), what="a crawl run")
-    wait_for(lambda: any(p.startswith("/notice/") for p, _h in site.requests), what="fetching")
+    fetching(site)
 
 
 def _count(db: str, src: Path, tmp_path: Path, table: object) -> int:

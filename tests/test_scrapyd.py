@@ -24,8 +24,7 @@ from settlewatch.store.db import normalise_url, open_store
 from settlewatch.store.schema import crawl_runs, snapshots, sources
 from settlewatch.taxonomy import load_taxonomy
 from tests.httpfixture import FixtureServer
-from tests.sitekit import changes, declare, run, simple_board, slow_board
-from tests.test_scheduler_service import wait_for
+from tests.sitekit import changes, declare, fetching, run, simple_board, slow_board
 
 pytestmark = pytest.mark.slow
 
@@ -183,7 +182,7 @@ def test_stopping_a_scrapyd_crawl_cancels_the_job_and_aborts_the_run(
         )
     )
     worker.start()
-    wait_for(lambda: any(p.startswith("/notice/") for p, _h in site.requests), what="fetching")
+    fetching(site)
     stop.set()  # what SIGTERM does to the scheduler
     worker.join(90)
     assert not worker.is_alive()
