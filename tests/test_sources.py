@@ -40,6 +40,8 @@ CASES = {
         "does not match",
     ),
     "bad-selector": (GOOD.replace("item: li.row", "item: 'li[[row'"), 7, "bad CSS selector"),
+    # parsel's ::text is no CSS the crawler evaluates: refused when the file loads
+    "pseudo-element": (GOOD.replace("item: li.row", "item: 'li.row::text'"), 7, "bad CSS selector"),
     "bad-kind": (GOOD.replace("kind: acquirer", "kind: bank"), 4, "is not allowed"),
     "unknown-filter": (GOOD + "  filters: [drop_everything]\n", 11, "unknown filter"),
     "yaml-syntax": (GOOD.replace("link: a", "link: [a"), None, "not valid YAML"),
