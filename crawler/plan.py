@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from settlewatch.models import SourceDecl
-from settlewatch.source import decl_from_dict
+from settlewatch.models import SourceDecl, decl_from_dict
 from settlewatch.store.crawls import Prior, blob, prior_fetches
 from settlewatch.store.db import make_engine
 from settlewatch.store.schema import crawl_runs, sources

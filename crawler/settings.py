@@ -53,6 +53,9 @@ HTTPERROR_ALLOW_ALL = True  # every status becomes a Snapshot; tracking judges i
 
 # Retries back off exponentially (and honour Retry-After) instead of re-queueing at once.
 DOWNLOADER_MIDDLEWARES = {
+    # no allowed_domains: notices link attachments on other hosts, and every request we make
+    # is one the declaration asked for, so the offsite filter only cost each request a call
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
@@ -65,8 +68,10 @@ RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 DOWNLOAD_VERIFY_CERTIFICATES = True
 
 # Each middleware costs every request and every item something; these do nothing here (no
-# depth limit, no meta-copying callbacks, no HTTP auth, no feed exports, no remote control).
+# depth limit, no meta-copying callbacks, no HTTP auth, no feed exports, no remote control;
+# HTTPERROR_ALLOW_ALL passes every status to the callbacks, so HttpError filters nothing).
 SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }

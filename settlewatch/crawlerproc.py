@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 from typing import Any
@@ -70,3 +71,28 @@ def hand_over(proc: subprocess.Popen[bytes], order: dict[str, Any] | None) -> No
         proc.stdin.close()
     except OSError:  # it died before it could be told: its exit code says why
         pass
+
+
+def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether ``proc`` has exited, waiting up to ``timeout`` seconds for it.
+
+    Wakes the moment it exits (a pidfd on Linux): ``Popen.wait(timeout)`` polls with sleeps
+    of up to 50 ms, which a short crawl paid at its end."""
+    if proc.poll() is not None:
+        return True
+    if timeout > 0 and hasattr(os, "pidfd_open"):
+        try:
+            fd = os.pidfd_open(proc.pid)
+        except OSError:  # reaped meanwhile, or pidfds not allowed here
+            pass
+        else:
+            try:
+                select.select([fd], [], [], timeout)
+            finally:
+                os.close(fd)
+            return proc.poll() is not None
+    try:
+        proc.wait(timeout=max(0.0, timeout))
+    except subprocess.TimeoutExpired:
+        return False
+    return True

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Protocol
@@ -82,11 +81,7 @@ class LocalFetch:
             self.kill()
 
     def done(self, wait: float) -> bool:
-        try:
-            self.proc.wait(timeout=max(0.0, wait))
-        except subprocess.TimeoutExpired:
-            return False
-        return True
+        return crawlerproc.wait_exit(self.proc, wait)
 
     def stop(self) -> None:
         # Scrapy treats the first SIGTERM as "close the spider cleanly"; the crawler process

@@ -6,10 +6,10 @@ import dataclasses
 import datetime as dt
 import email.utils
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
-import feedparser
 from lxml.etree import _Element
 
 from settlewatch.autolist import detect_listing
@@ -37,21 +37,12 @@ def _is_http(url: str) -> bool:
     return url.startswith(("http://", "https://"))
 
 
-def parse_html_listing(rule: ListingRule, url: str, text: str, today: dt.date) -> ListingPage:
-    if rule.auto:
-        detected = detect_listing(url, text, today)
-        if detected is None:
-            return ListingPage((), ())
-        rule = dataclasses.replace(
-            detected,
-            next_page=rule.next_page,
-            max_pages=rule.max_pages,
-            link_pattern=rule.link_pattern,
-        )
-    doc = parse_html(text, url)
+def _html_entries(
+    rule: ListingRule, url: str, doc: _Element, today: dt.date
+) -> Iterator[ListingEntry]:
+    """The entries of an HTML listing in page order, found lazily (duplicates included)."""
     blocks = select(doc, rule.item) if rule.item else [doc]
     pattern = re.compile(rule.link_pattern) if rule.link_pattern else None
-    entries: dict[str, ListingEntry] = {}
     for block in blocks:
         link_sel = rule.link or "a"
         links = select(block, link_sel) if rule.item is None else [_first(block, link_sel)]
@@ -66,14 +57,41 @@ def parse_html_listing(rule: ListingRule, url: str, text: str, today: dt.date) -
             title = _text(_first(block, rule.title)) if rule.title else ""
             title = title or link.get("title") or _text(link)
             date_text = _text(_first(block, rule.date)) if rule.date else ""
-            entries.setdefault(href, ListingEntry(href, title, parse_date(date_text, today)))
-    next_pages: tuple[str, ...] = ()
-    if rule.next_page:
-        nxt = _first(doc, rule.next_page)
-        href = _clean_url(nxt.get("href", ""), url) if nxt is not None else ""
-        if _is_http(href) and href != _clean_url(url):
-            next_pages = (href,)
-    return ListingPage(tuple(entries.values()), next_pages)
+            yield ListingEntry(href, title, parse_date(date_text, today))
+
+
+def _next_pages(rule: ListingRule, url: str, doc: _Element) -> tuple[str, ...]:
+    if not rule.next_page:
+        return ()
+    nxt = _first(doc, rule.next_page)
+    href = _clean_url(nxt.get("href", ""), url) if nxt is not None else ""
+    return (href,) if _is_http(href) and href != _clean_url(url) else ()
+
+
+def _resolved(rule: ListingRule, url: str, text: str, today: dt.date) -> ListingRule | None:
+    """The rule to apply: a zero-config rule becomes the list found on the page (None: none)."""
+    if not rule.auto:
+        return rule
+    detected = detect_listing(url, text, today)
+    if detected is None:
+        return None
+    return dataclasses.replace(
+        detected,
+        next_page=rule.next_page,
+        max_pages=rule.max_pages,
+        link_pattern=rule.link_pattern,
+    )
+
+
+def parse_html_listing(rule: ListingRule, url: str, text: str, today: dt.date) -> ListingPage:
+    resolved = _resolved(rule, url, text, today)
+    if resolved is None:
+        return ListingPage((), ())
+    doc = parse_html(text, url)
+    entries: dict[str, ListingEntry] = {}
+    for entry in _html_entries(resolved, url, doc, today):
+        entries.setdefault(entry.url, entry)
+    return ListingPage(tuple(entries.values()), _next_pages(resolved, url, doc))
 
 
 def _feed_date(entry: Any) -> dt.date | None:
@@ -93,6 +111,8 @@ def _feed_date(entry: Any) -> dt.date | None:
 
 
 def parse_feed_listing(rule: ListingRule, body: bytes, url: str) -> ListingPage:
+    import feedparser  # here: HTML listings (and the crawler's start) do without it
+
     feed = feedparser.parse(body)
     pattern = re.compile(rule.link_pattern) if rule.link_pattern else None
     entries: dict[str, ListingEntry] = {}
@@ -113,3 +133,16 @@ def parse_listing(
     if rule.type == "feed":
         return parse_feed_listing(rule, body, url)
     return parse_html_listing(rule, url, text, today)
+
+
+def listing_matches(rule: ListingRule, url: str, body: bytes, text: str, today: dt.date) -> bool:
+    """Whether the listing page has at least one entry: ``parse_listing(...).entries`` is not
+    empty, found without reading past the first entry (source health asks this of every
+    listing a crawl fetched)."""
+    if rule.type == "feed":
+        return bool(parse_feed_listing(rule, body, url).entries)
+    resolved = _resolved(rule, url, text, today)
+    if resolved is None:
+        return False
+    first = next(_html_entries(resolved, url, parse_html(text, url), today), None)
+    return first is not None

@@ -66,6 +66,35 @@ class SourceDecl:
     notes: str = ""
 
 
+def decl_from_dict(data: dict[str, Any], path: str = "") -> SourceDecl:
+    """A declaration from its validated mapping (settlewatch.source loads and checks files;
+    the store keeps the mapping, which crawlers and tracking read back)."""
+    notice = data.get("notice", {})
+    return SourceDecl(
+        id=data["id"],
+        name=data["name"],
+        authority=data["authority"],
+        kind=data["kind"],
+        jurisdiction=data.get("jurisdiction", "CN"),
+        language=data.get("language", "zh"),
+        encoding=data.get("encoding"),
+        path=path,
+        schedule=data.get("schedule"),
+        render_js=bool(data.get("render_js", False)),
+        attachments=bool(data.get("attachments", True)),
+        homepage=data.get("homepage", ""),
+        notes=data.get("notes", ""),
+        listings=tuple(ListingRule(**listing) for listing in data["listings"]),
+        notice=NoticeRule(
+            body=notice.get("body"),
+            title=notice.get("title"),
+            date=notice.get("date"),
+            remove=tuple(notice.get("remove", ())),
+            filters=tuple(notice.get("filters", ())),
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class ListingEntry:
     url: str

@@ -15,7 +15,7 @@ from cssselect import SelectorError
 
 from settlewatch.errors import SourceDeclError
 from settlewatch.htmltext import css_to_xpath
-from settlewatch.models import ListingRule, NoticeRule, SourceDecl
+from settlewatch.models import SourceDecl, decl_from_dict
 from settlewatch.noise import FILTERS
 from settlewatch.resources import rules_dir
 from settlewatch.yamlfile import Lines, field_line, load_yaml, validate
@@ -87,33 +87,6 @@ def _check_semantics(path: Path, data: dict[str, Any], lines: Lines) -> None:
                 field=f"notice.filters.{j}",
                 fix="one of: " + ", ".join(sorted(FILTERS)),
             )
-
-
-def decl_from_dict(data: dict[str, Any], path: str = "") -> SourceDecl:
-    notice = data.get("notice", {})
-    return SourceDecl(
-        id=data["id"],
-        name=data["name"],
-        authority=data["authority"],
-        kind=data["kind"],
-        jurisdiction=data.get("jurisdiction", "CN"),
-        language=data.get("language", "zh"),
-        encoding=data.get("encoding"),
-        path=path,
-        schedule=data.get("schedule"),
-        render_js=bool(data.get("render_js", False)),
-        attachments=bool(data.get("attachments", True)),
-        homepage=data.get("homepage", ""),
-        notes=data.get("notes", ""),
-        listings=tuple(ListingRule(**listing) for listing in data["listings"]),
-        notice=NoticeRule(
-            body=notice.get("body"),
-            title=notice.get("title"),
-            date=notice.get("date"),
-            remove=tuple(notice.get("remove", ())),
-            filters=tuple(notice.get("filters", ())),
-        ),
-    )
 
 
 def load_source(path: Path) -> SourceDecl:

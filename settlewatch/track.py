@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, Row, select, update
 
 from settlewatch.assess import PreparedPage, attachments_by_parent
 from settlewatch.health import PageVerdict, worst
-from settlewatch.listing import parse_listing
+from settlewatch.listing import listing_matches
 from settlewatch.models import SourceDecl
 from settlewatch.operator_alert import OperatorRecipients, source_health_changed
 from settlewatch.store.db import begin_write, utcnow
@@ -32,10 +32,9 @@ def _listing_health(
     first_pages = {rule.url: rule for rule in decl.listings}
     for snap in snaps:
         verdict, text, body = judge_snapshot(conn, decl, snap)
-        if verdict.state == "ok" and snap.url in first_pages:
-            page = parse_listing(first_pages[snap.url], snap.url, body, text, today)
-            if not page.entries:
-                verdict = PageVerdict("broken", f"listing selector matched nothing at {snap.url}")
+        rule = first_pages.get(snap.url) if verdict.state == "ok" else None
+        if rule is not None and not listing_matches(rule, snap.url, body, text, today):
+            verdict = PageVerdict("broken", f"listing selector matched nothing at {snap.url}")
         states.append(verdict)
     if not states:
         return PageVerdict("failing", "no listing was fetched")

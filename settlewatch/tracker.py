@@ -25,9 +25,8 @@ from settlewatch.assess import (
 )
 from settlewatch.decode import decode_html
 from settlewatch.health import PageVerdict, judge_page
-from settlewatch.models import ChangeKind, Extracted, HealthState, SourceDecl
+from settlewatch.models import ChangeKind, Extracted, HealthState, SourceDecl, decl_from_dict
 from settlewatch.pubdate import parse_date
-from settlewatch.source import decl_from_dict
 from settlewatch.store import notices as nstore
 from settlewatch.store.crawls import blob
 from settlewatch.store.schema import snapshots, sources

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,26 @@ def test_short_runs_freeze_what_is_loaded_and_collect_less_often() -> None:
     young, middle, old, frozen = map(int, out.stdout.split())
     assert (young, middle, old) == gctune.THRESHOLDS and young > 700  # CPython's default: 700
     assert frozen > 10_000  # SQLAlchemy's objects, out of the collector's sight
+
+
+def test_wait_exit_wakes_when_the_process_ends_and_times_out_while_it_runs() -> None:
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; sys.stdin.read(); time.sleep(0.2)"],
+        stdin=subprocess.PIPE,
+    )
+    try:
+        t0 = time.monotonic()
+        assert crawlerproc.wait_exit(sleeper, 0.3) is False  # still reading stdin
+        assert time.monotonic() - t0 >= 0.25
+        assert crawlerproc.wait_exit(sleeper, 0) is False
+        assert sleeper.stdin is not None
+        sleeper.stdin.close()  # it exits ~0.2 s later
+        t0 = time.monotonic()
+        assert crawlerproc.wait_exit(sleeper, 30) is True
+        waited = time.monotonic() - t0
+        assert 0.1 < waited < 10, waited  # woke at the exit, not at the timeout
+        assert sleeper.returncode == 0
+        assert crawlerproc.wait_exit(sleeper, 30) is True  # already reaped: at once
+    finally:
+        sleeper.kill()
+        sleeper.wait()
