@@ -7,8 +7,10 @@ Scrapy, Twisted and SQLAlchemy allocates ~500,000 objects).
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import sys
+from collections.abc import Iterator
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -63,10 +65,37 @@ def preload_components(settings: Settings) -> None:
     for name in COMPONENT_SETTINGS:
         paths += [path for path, prio in settings.getwithbase(name).items() if prio is not None]
     paths += [settings.getwithbase("DOWNLOAD_HANDLERS").get(s) for s in ("http", "https")]
-    for path in paths:
-        if isinstance(path, str):
-            with contextlib.suppress(Exception):
-                load_object(path)
+    with _shallow_stacks():
+        for path in paths:
+            if isinstance(path, str):
+                with contextlib.suppress(Exception):
+                    load_object(path)
+
+
+@contextlib.contextmanager
+def _shallow_stacks() -> Iterator[None]:
+    """While it lasts, ``inspect.stack()`` returns only its first two frames, without source.
+
+    Scrapy's ``create_deprecated_class()`` reads ``inspect.stack()[1]`` to name the module of
+    each deprecated alias it defines, three of them in the TLS modules the HTTP handler
+    imports. A full stack with source context costs ~20 ms a call there (module lookups and
+    source reads for every frame of the import machinery): ~60 ms of every crawl's start. The
+    two frames returned are the ones the full stack starts with, so the aliases get the same
+    ``__module__``. Only preload_components uses it, before any thread or fork exists."""
+    real = inspect.stack
+
+    def stack(context: int = 1) -> list[inspect.FrameInfo]:
+        frames = (sys._getframe(1), sys._getframe(2))
+        return [
+            inspect.FrameInfo(f, f.f_code.co_filename, f.f_lineno, f.f_code.co_name, None, None)
+            for f in frames
+        ]
+
+    inspect.stack = stack
+    try:
+        yield
+    finally:
+        inspect.stack = real
 
 
 def crawl(db: str, run_ids: list[int], render_js: bool) -> int:

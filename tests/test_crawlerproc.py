@@ -113,3 +113,30 @@ def test_wait_exit_wakes_when_the_process_ends_and_times_out_while_it_runs() -> 
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_preloading_keeps_scrapy_s_deprecated_aliases_named_and_restores_inspect() -> None:
+    # crawler.process swaps inspect.stack for a two-frame one while preloading (see
+    # _shallow_stacks); Scrapy names its deprecated aliases' module from that stack
+    code = (
+        "import inspect, json\n"
+        "real = inspect.stack\n"
+        "from crawler import process\n"
+        "process.preload_components(process.build_settings(''))\n"
+        "from scrapy.core.downloader import contextfactory, tls\n"
+        "print(json.dumps([inspect.stack is real, inspect.stack()[0].function,\n"
+        "    contextfactory.ScrapyClientContextFactory.__module__,\n"
+        "    contextfactory.AcceptableProtocolsContextFactory.__module__,\n"
+        "    tls.ScrapyClientTLSOptions.__module__]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    restored, caller, *modules = json.loads(out.stdout)
+    assert restored is True
+    assert caller == "<module>"  # a full stack again, starting with its caller
+    assert modules == [
+        "scrapy.core.downloader.contextfactory",
+        "scrapy.core.downloader.contextfactory",
+        "scrapy.core.downloader.tls",
+    ]
