@@ -91,7 +91,12 @@ def candidates(doc: _Element, today: dt.date) -> list[Candidate]:
 
 def detect_listing(url: str, html_text: str, today: dt.date) -> ListingRule | None:
     """The ListingRule for the page's notice list, or None when there is no list."""
-    found = candidates(parse_html(html_text, url), today)
+    return detect_listing_in(parse_html(html_text, url), url, today)
+
+
+def detect_listing_in(doc: _Element, url: str, today: dt.date) -> ListingRule | None:
+    """``detect_listing`` on a page already parsed (``parse_html(text, url)``); reads it only."""
+    found = candidates(doc, today)
     if not found:
         return None
     best = found[0]

@@ -104,10 +104,9 @@ def absolute_hrefs(doc: _Element, base_url: str) -> None:
         tag.drop_tree()
     for el in doc.xpath("//*[@href]"):
         href = el.get("href")
+        link = href.strip()
         try:
-            joined = urljoin(
-                base_url, urljoin(base_href, href.strip()) if base_href else href.strip()
-            )
+            joined = urljoin(base_url, urljoin(base_href, link) if base_href else link)
         except ValueError:
             continue
         if joined != href:

@@ -12,7 +12,7 @@ from urllib.parse import urldefrag, urljoin
 
 from lxml.etree import _Element
 
-from settlewatch.autolist import detect_listing
+from settlewatch.autolist import detect_listing_in
 from settlewatch.htmltext import element_text, parse_html, select
 from settlewatch.models import ListingEntry, ListingPage, ListingRule
 from settlewatch.pubdate import parse_date
@@ -68,11 +68,11 @@ def _next_pages(rule: ListingRule, url: str, doc: _Element) -> tuple[str, ...]:
     return (href,) if _is_http(href) and href != _clean_url(url) else ()
 
 
-def _resolved(rule: ListingRule, url: str, text: str, today: dt.date) -> ListingRule | None:
+def _resolved(rule: ListingRule, url: str, doc: _Element, today: dt.date) -> ListingRule | None:
     """The rule to apply: a zero-config rule becomes the list found on the page (None: none)."""
     if not rule.auto:
         return rule
-    detected = detect_listing(url, text, today)
+    detected = detect_listing_in(doc, url, today)
     if detected is None:
         return None
     return dataclasses.replace(
@@ -84,10 +84,10 @@ def _resolved(rule: ListingRule, url: str, text: str, today: dt.date) -> Listing
 
 
 def parse_html_listing(rule: ListingRule, url: str, text: str, today: dt.date) -> ListingPage:
-    resolved = _resolved(rule, url, text, today)
+    doc = parse_html(text, url)
+    resolved = _resolved(rule, url, doc, today)
     if resolved is None:
         return ListingPage((), ())
-    doc = parse_html(text, url)
     entries: dict[str, ListingEntry] = {}
     for entry in _html_entries(resolved, url, doc, today):
         entries.setdefault(entry.url, entry)
@@ -141,8 +141,6 @@ def listing_matches(rule: ListingRule, url: str, body: bytes, text: str, today: 
     listing a crawl fetched)."""
     if rule.type == "feed":
         return bool(parse_feed_listing(rule, body, url).entries)
-    resolved = _resolved(rule, url, text, today)
-    if resolved is None:
-        return False
-    first = next(_html_entries(resolved, url, parse_html(text, url), today), None)
-    return first is not None
+    doc = parse_html(text, url)
+    resolved = _resolved(rule, url, doc, today)
+    return resolved is not None and next(_html_entries(resolved, url, doc, today), None) is not None
