@@ -6,6 +6,7 @@ these types; only the edges (spider, store, mailer, web) have side effects.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -66,9 +67,16 @@ class SourceDecl:
     notes: str = ""
 
 
+def decl_to_json(decl: SourceDecl) -> dict[str, Any]:
+    """The mapping the store keeps of a declaration (its file path left out)."""
+    data = dataclasses.asdict(decl)
+    data.pop("path", None)
+    return data
+
+
 def decl_from_dict(data: dict[str, Any], path: str = "") -> SourceDecl:
     """A declaration from its validated mapping (settlewatch.source loads and checks files;
-    the store keeps the mapping, which crawlers and tracking read back)."""
+    the store keeps ``decl_to_json``'s mapping, which crawlers and tracking read back)."""
     notice = data.get("notice", {})
     return SourceDecl(
         id=data["id"],

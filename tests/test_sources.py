@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 
 from settlewatch.errors import SourceDeclError
+from settlewatch.models import decl_from_dict, decl_to_json
 from settlewatch.source import load_source, load_sources
 from tests.sitekit import run
 
@@ -90,6 +93,17 @@ def test_crawl_with_bad_declaration_fails_before_writing(tmp_path: Path) -> None
 def test_bundled_declarations_are_valid() -> None:
     for decl in load_sources().values():
         assert decl.listings
+
+
+def test_the_stored_declaration_reads_back_as_loaded() -> None:
+    """What the store keeps (decl_to_json, through JSON) is what crawlers and tracking read."""
+    decls = list(load_sources().values())
+    assert decls
+    for decl in decls:
+        stored = json.loads(json.dumps(decl_to_json(decl)))
+        assert "path" not in stored
+        assert decl_from_dict(stored) == dataclasses.replace(decl, path="")
+        assert decl_from_dict(stored, decl.path) == decl
 
 
 def test_schedule_cron_and_interval_exclude_each_other(tmp_path: Path) -> None:

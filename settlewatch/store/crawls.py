@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
@@ -11,17 +10,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
 from settlewatch.errors import LockedError
-from settlewatch.models import Fetch, SourceDecl
+from settlewatch.models import Fetch, SourceDecl, decl_to_json
 from settlewatch.store.db import begin_write, utcnow
 from settlewatch.store.schema import blobs, crawl_runs, snapshots, sources
 from settlewatch.store.sql import insert_ignore
-
-
-def decl_to_json(decl: SourceDecl) -> dict[str, Any]:
-    data = dataclasses.asdict(decl)
-    data.pop("path", None)
-    return data
-
 
 DECL_COLUMNS = ("name", "authority", "kind", "jurisdiction", "decl")
 
