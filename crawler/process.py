@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.settings.default_settings import LOG_VERSIONS as DEFAULT_LOG_VERSIONS
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
@@ -35,6 +36,8 @@ def build_settings(db: str) -> Settings:
     for var, (key, cast) in env.items():
         if os.environ.get(var):
             s.set(key, cast(os.environ[var]), priority="cmdline")
+    if str(s.get("LOG_LEVEL")).upper() in ("DEBUG", "INFO"):  # then the versions are seen
+        s.set("LOG_VERSIONS", DEFAULT_LOG_VERSIONS, priority="cmdline")
     return s
 
 
