@@ -12,8 +12,8 @@ from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, u
 from settlewatch.errors import LockedError
 from settlewatch.models import Fetch, SourceDecl, decl_to_json
 from settlewatch.store.db import begin_write, utcnow
-from settlewatch.store.schema import blobs, crawl_runs, snapshots, sources
-from settlewatch.store.sql import insert_ignore
+from settlewatch.store.schema import blobs, crawl_runs, newest_fetches, snapshots, sources
+from settlewatch.store.sql import insert_ignore, upsert_on
 
 DECL_COLUMNS = ("name", "authority", "kind", "jurisdiction", "decl")
 
@@ -143,15 +143,19 @@ def sha256(body: bytes) -> str:
 def save_fetches(
     conn: Connection, run_id: int, fetches: list[Fetch], reused_sha: dict[str, str] | None = None
 ) -> None:
-    """Store Snapshots: the body once per content hash, and one row per fetch."""
+    """Store Snapshots: the body once per content hash, and one row per fetch. A 200 with a
+    body also becomes its URL's newest fetch, whose validators the next crawl sends."""
     reused_sha = reused_sha or {}
     blob_rows: dict[str, dict[str, Any]] = {}
+    newest: dict[tuple[str, str], dict[str, Any]] = {}
     snap_rows = []
     for f in fetches:
         digest = None
         if f.body:
             digest = sha256(f.body)
             blob_rows.setdefault(digest, {"sha256": digest, "size": len(f.body), "content": f.body})
+            if f.status == 200:
+                newest[(f.source_id, f.url)] = _newest_row(f, digest)
         elif f.status == 304:
             digest = reused_sha.get(f.url)
         snap_rows.append(
@@ -173,6 +177,19 @@ def save_fetches(
     insert_ignore(conn, blobs, list(blob_rows.values()))
     if snap_rows:
         conn.execute(snapshots.insert(), snap_rows)
+    upsert_on(conn, newest_fetches, list(newest.values()), ("source_id", "url"))
+
+
+def _newest_row(f: Fetch, digest: str) -> dict[str, Any]:
+    h = {k.lower(): v for k, v in f.headers.items()}
+    return {
+        "source_id": f.source_id,
+        "url": f.url,
+        "role": f.role,
+        "sha256": digest,
+        "etag": h.get("etag"),
+        "last_modified": h.get("last-modified"),
+    }
 
 
 def finish_fetch(conn: Connection, run_id: int, stats: dict[str, Any]) -> None:
@@ -195,27 +212,18 @@ def prior_fetches(conn: Connection, source_id: str) -> Prior:
     """url → (ETag, Last-Modified, sha256, role) of the newest stored 200 fetch.
 
     The crawler sends conditional requests from it, and re-reads a listing that answers 304.
+    One row per URL the source ever answered with a body, however long its history.
     """
-    newest = (
-        select(snapshots.c.url, func.max(snapshots.c.id).label("id"))
-        .where(
-            snapshots.c.source_id == source_id,
-            snapshots.c.status == 200,
-            snapshots.c.sha256.is_not(None),
-        )
-        .group_by(snapshots.c.url)
-        .subquery()
-    )
     rows = conn.execute(
-        select(snapshots.c.url, snapshots.c.headers, snapshots.c.sha256, snapshots.c.role).join(
-            newest, newest.c.id == snapshots.c.id
-        )
+        select(
+            newest_fetches.c.url,
+            newest_fetches.c.etag,
+            newest_fetches.c.last_modified,
+            newest_fetches.c.sha256,
+            newest_fetches.c.role,
+        ).where(newest_fetches.c.source_id == source_id)
     )
-    out: Prior = {}
-    for url, headers, digest, role in rows:
-        h = {k.lower(): v for k, v in (headers or {}).items()}
-        out[url] = (h.get("etag"), h.get("last-modified"), digest, role)
-    return out
+    return {url: (etag, modified, digest, role) for url, etag, modified, digest, role in rows}
 
 
 _BLOB = select(blobs.c.content).where(blobs.c.sha256 == bindparam("_sha"))

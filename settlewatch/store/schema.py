@@ -76,8 +76,9 @@ crawl_runs = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source_id", String(64), ForeignKey("sources.id"), nullable=False, index=True),
-    # running → fetched → tracked; or failed / aborted
-    Column("status", String(16), nullable=False),
+    # running → fetched → tracked; or failed / aborted. Indexed for the few unfinished runs
+    # that each crawl and health check looks for among a history of finished ones.
+    Column("status", String(16), nullable=False, index=True),
     Column("trigger", String(16), nullable=False, default="cli"),
     Column("started_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime()),
@@ -112,6 +113,21 @@ snapshots = Table(
     Column("listing_date", String(10)),
     Column("parent_url", Text),  # for an attachment: the notice page that links to it
     Index("ix_snapshots_source_url", "source_id", "url"),
+)
+
+# The newest 200 fetch with a body of each URL: the validators (ETag, Last-Modified) that the
+# next crawl's conditional requests carry, and the body a 304 stands for. Derived from the
+# Snapshots (migration 0004 builds it from them) and written beside them, in the same
+# transaction: planning a crawl then reads one row per page, not the source's whole history.
+newest_fetches = Table(
+    "newest_fetches",
+    metadata,
+    Column("source_id", String(64), primary_key=True),
+    Column("url", Text, primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("sha256", String(64), ForeignKey("blobs.sha256"), nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
 )
 
 notices = Table(
@@ -255,6 +271,9 @@ outbox = Table(
     Column("last_error", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
+    # each tracked run asks for its source's newest operator alert: found among the operator
+    # rows, not by walking back through every digest ever queued
+    Index("ix_outbox_kind_id", "kind", "id"),
 )
 
 digest_entries = Table(
