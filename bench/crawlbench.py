@@ -1,9 +1,12 @@
-"""The crawl scenarios: first crawl, unchanged, noise-only and K real changes, as a user runs them.
+"""The crawl scenarios: first crawl, unchanged (on the fresh store and on an aged copy of it),
+noise-only and K real changes, as a user runs them.
 
 Each crawl is ``settlewatch --db URL --sources DIR crawl --json`` in a fresh process (the CLI
 starts its own crawler child). One cycle works on a fresh database and a freshly generated
-site: first → unchanged (the server answers 304) → noise only (every page's bytes differ) →
-K real changes (scored against the truth file with ``settlewatch changes list --json``).
+site: first → unchanged (the server answers 304) → history (unchanged again, on a copy of the
+store aged by weeks of past crawls and digests: bench.history) → noise only (every page's
+bytes differ) → K real changes (scored against the truth file with ``settlewatch changes
+list --json``).
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, inspect, select
 
 from bench import sitegen
+from bench.history import aged_copy
 from bench.measure import TICK, Measured, run_measured, system_cpu_s, wait_quiet
 from bench.siteserver import ServerProcess
 from settlewatch.store.db import make_engine
 from settlewatch.store.schema import blobs, changes, findings, notices, snapshots, versions
 
-SCENARIOS = ("first", "unchanged", "noise", "changes")
+SCENARIOS = ("first", "unchanged", "history", "noise", "changes")
 TABLES = {
     "snapshots": snapshots,
     "blobs": blobs,
@@ -246,21 +250,24 @@ def cycle(
     timeout: float,
     db_url: str | None = None,
     quiet: tuple[float, float] = (1.0, 0.0),
+    history: tuple[int, int] = (0, 0),
     progress: Callable[[str], None] = lambda _m: None,
 ) -> list[CrawlFigures]:
-    """One repetition of the four crawl scenarios on a fresh site and database."""
+    """One repetition of the crawl scenarios on a fresh site and database. ``history``:
+    (past crawls, digests) to age a copy of the store with; (0, 0) or ``db_url`` skips it."""
     site_dir = server.folder
     site = sitegen.generate(sources, notices, seed=1)
     sitegen.save(site, site_dir)
     server.reload()
     decls = workdir / "decls"
     sitegen.write_decls(site, decls, server.bases)
+    own_db = db_url is None  # a file of our own, which can be copied and aged
     db_url = db_url or f"sqlite:///{workdir / f'rep{rep}.db'}"
     warm_up(workdir)
     out = []
 
-    def crawl(scenario: str) -> CrawlFigures:
-        fig = crawl_once(scenario, db_url, decls, workdir, server, timeout, quiet)
+    def crawl(scenario: str, db: str = db_url) -> CrawlFigures:
+        fig = crawl_once(scenario, db, decls, workdir, server, timeout, quiet)
         progress(
             f"rep {rep} {scenario}: {fig.pages} pages in {fig.wall_s:.2f} s "
             f"({fig.pages_per_s:.0f} pages/s, {fig.cpu_s:.1f} CPU s, others "
@@ -272,6 +279,12 @@ def cycle(
 
     if crawl("first").error or crawl("unchanged").error:
         return out  # the later scenarios need a tracked first crawl
+    if own_db and any(history):
+        aged = workdir / f"rep{rep}-aged.db"
+        added = aged_copy(workdir / f"rep{rep}.db", aged, *history)
+        progress(f"rep {rep} history: a copy of the store aged by {added}")
+        crawl("history", f"sqlite:///{aged}")
+        aged.unlink()
     site = sitegen.touch(site)
     sitegen.save(site, site_dir)
     server.reload()

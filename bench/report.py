@@ -96,6 +96,15 @@ CHECKS: tuple[Check, ...] = (
         "{:.0f}",
     ),
     (
+        "Unchanged re-crawl, store aged by weeks of crawls and digests",
+        "crawl.history",
+        _pps,
+        "≥ 1,000 pages/s",
+        lambda v: v >= 1000,
+        True,
+        "{:.0f} pages/s",
+    ),
+    (
         "Noise-only re-crawl",
         "crawl.noise",
         _pps,

@@ -42,6 +42,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--digest-findings", type=int, default=40, help="approved findings in the digest period"
     )
     p.add_argument("--pending", type=int, default=10_000, help="pending findings in the queue")
+    p.add_argument(
+        "--history-crawls",
+        type=int,
+        default=250,
+        help="past unchanged crawls that age the store of the history scenario (default 250)",
+    )
+    p.add_argument(
+        "--history-digests",
+        type=int,
+        default=50_000,
+        help="sent digests in the aged store (default 50,000); 0 and 0 skip the scenario",
+    )
     p.add_argument("--only", default=",".join(STAGES), help=f"comma list of {', '.join(STAGES)}")
     p.add_argument("--quick", action="store_true", help="4×10 site, 1 run, 1,000 of the rest")
     p.add_argument("--timeout", type=float, default=900, help="seconds allowed per crawl")
@@ -70,6 +82,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.sources, args.notices, args.changes, args.repeat = 4, 10, 4, 1
         args.classify, args.merchants, args.pending = 1000, 1000, 1000
+        args.history_crawls, args.history_digests = 20, 1000
     unknown = set(args.only.split(",")) - set(STAGES)
     if unknown:
         p.error(
@@ -97,6 +110,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "merchants": args.merchants,
             "digest_findings": args.digest_findings,
             "pending": args.pending,
+            "history": [args.history_crawls, args.history_digests],
             "db": "custom" if args.db else "SQLite (one file)",
         },
     }
@@ -121,6 +135,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     timeout=args.timeout,
                     db_url=args.db,
                     quiet=(args.quiet, args.max_wait),
+                    history=(args.history_crawls, args.history_digests),
                     progress=say,
                 ):
                     crawl[fig.scenario].append(

@@ -16,6 +16,7 @@ import pytest
 from bench import sitegen
 from bench.corpus import CATEGORIES
 from bench.crawlbench import crawl_once, list_changes, score
+from bench.history import aged_copy
 from bench.sitepages import all_pages
 from bench.siteserver import ServerProcess
 from settlewatch.taxonomy import load_taxonomy
@@ -80,3 +81,24 @@ def test_tiny_crawl_is_measured_and_scored(tmp_path: Path) -> None:
     precision, recall, missed, extra = score(found, truth)
     assert (precision, recall, missed, extra) == (1.0, 1.0, [], [])
     assert second.changes == {"edited": 2}
+
+
+def test_an_aged_store_crawls_as_the_fresh_one(tmp_path: Path) -> None:
+    """bench.history adds past unchanged crawls and digests; a re-crawl then finds exactly
+    what it finds on the fresh store: no change, no tracked row, a 304 for every page."""
+    site_dir, decls = tmp_path / "site", tmp_path / "decls"
+    site = sitegen.generate(2, 3, seed=1)
+    sitegen.save(site, site_dir)
+    db = f"sqlite:///{tmp_path / 'bench.db'}"
+    with ServerProcess(site_dir) as server:
+        sitegen.write_decls(site, decls, server.bases)
+        assert crawl_once("first", db, decls, tmp_path, server, timeout=120).error == ""
+        added = aged_copy(tmp_path / "bench.db", tmp_path / "aged.db", crawls=5, digests=30)
+        assert added == {"crawl_runs": 10, "snapshots": 5 * 8, "outbox": 30}
+        aged = f"sqlite:///{tmp_path / 'aged.db'}"
+        fresh = crawl_once("unchanged", db, decls, tmp_path, server, timeout=120)
+        old = crawl_once("history", aged, decls, tmp_path, server, timeout=120)
+    for fig in (fresh, old):
+        assert fig.error == "" and fig.changes == {}
+        assert fig.pages == 8 and fig.new_rows["snapshots"] == 8 and fig.responses["304"] == 8
+        assert sum(n for t, n in fig.new_rows.items() if t != "snapshots") == 0
