@@ -6,8 +6,10 @@ a crawl and tracking it must read what the crawl needs by index, never by walkin
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from crawler.plan import load_plans
 from settlewatch.models import Fetch, ListingRule, SourceDecl
 from settlewatch.store import crawls
 from settlewatch.store.db import alembic_config, begin_write, make_engine, open_store
+from settlewatch.store.queries import recent_runs
 from settlewatch.store.schema import blobs, snapshots
 from tests.httpfixture import FixtureServer, Route
 from tests.sitekit import declare, run, simple_board
@@ -96,6 +99,30 @@ def test_migration_builds_each_urls_newest_fetch_from_the_snapshots(db_url: str)
     engine.dispose()
 
 
+@contextlib.contextmanager
+def _statements() -> Iterator[list[tuple[str, Any]]]:
+    """Every single statement any engine of this process executes meanwhile."""
+    seen: list[tuple[str, Any]] = []
+
+    def grab(_c: Any, _cur: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:
+        if not many:
+            seen.append((sql, params))
+
+    event.listen(Engine, "before_cursor_execute", grab)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", grab)
+
+
+def _history_scans(db: str, statements: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    return [
+        (sql, step)
+        for sql, step in _plans(db, statements)
+        if step.startswith("SCAN ") and step.split()[1] in HISTORY
+    ]
+
+
 def _plans(db: str, statements: list[tuple[str, Any]]) -> list[tuple[str, str]]:
     """(statement, plan step) for every read or update statement, on SQLite."""
     out = []
@@ -116,14 +143,7 @@ def test_planning_and_tracking_an_unchanged_crawl_never_scan_history(
             route.etag = f'"{path}"'
     declare(tmp_path / "src", "acq", site.base)
     assert run(["crawl"], sqlite_url, tmp_path / "src").exit_code == 0
-    seen: list[tuple[str, Any]] = []
-
-    def grab(_c: Any, _cur: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:
-        if not many:
-            seen.append((sql, params))
-
-    event.listen(Engine, "before_cursor_execute", grab)
-    try:  # the command tracks in this process; the crawler's plans are loaded here too
+    with _statements() as seen:  # the command tracks in this process; plans load here too
         res = run(["crawl", "--json"], sqlite_url, tmp_path / "src")
         assert res.exit_code == 0 and '"unchanged": 4' in res.output, res.output
         engine = open_store(sqlite_url)
@@ -131,11 +151,28 @@ def test_planning_and_tracking_an_unchanged_crawl_never_scan_history(
             run_id = crawls.create_run(conn, "acq", "test")
         engine.dispose()
         plan = load_plans(sqlite_url, [run_id])[run_id]
-    finally:
-        event.remove(Engine, "before_cursor_execute", grab)
     assert len(plan.prior) == 5  # the listing and 4 notices, read from newest_fetches
-    steps = _plans(sqlite_url, seen)
-    touched = " ".join(sql for sql, _ in steps)
+    touched = " ".join(sql for sql, _ in seen)
     assert "FROM newest_fetches" in touched and "FROM outbox" in touched  # not vacuous
-    scans = [(sql, step) for sql, step in steps if step.startswith("SCAN ")]
-    assert not [s for s in scans if s[1].split()[1] in HISTORY], scans
+    assert _history_scans(sqlite_url, seen) == []
+
+
+def test_recent_runs_are_each_sources_newest_read_by_index(db_url: str) -> None:
+    engine = open_store(db_url)
+    with begin_write(engine) as conn:
+        crawls.sync_sources(conn, [_decl("s1"), _decl("s2")])
+        ids: dict[str, list[int]] = {"s1": [], "s2": []}
+        for _ in range(7):
+            for sid in ids:
+                ids[sid].append(crawls.create_run(conn, sid, "test"))
+    with _statements() as seen, engine.connect() as conn:
+        got = recent_runs(conn, ["s1", "s2", "s3"], 3)
+    engine.dispose()
+    assert {sid: [r["id"] for r in rows] for sid, rows in got.items()} == {
+        "s1": ids["s1"][:-4:-1],
+        "s2": ids["s2"][:-4:-1],
+        "s3": [],
+    }
+    if db_url.startswith("sqlite"):
+        selects = [sql for sql, _ in seen if sql.lstrip().startswith("SELECT")]
+        assert len(selects) == 3 and _history_scans(db_url, seen) == []

@@ -99,6 +99,16 @@ def source_rows(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(select(sources).order_by(sources.c.id))]
 
 
-def last_runs(conn: Connection) -> dict[str, dict[str, Any]]:
-    rows = conn.execute(select(crawl_runs).order_by(crawl_runs.c.id))
-    return {r.source_id: dict(r._mapping) for r in rows}
+def recent_runs(conn: Connection, source_ids: list[str], n: int) -> dict[str, list[dict[str, Any]]]:
+    """Each source's ``n`` newest crawl runs, newest first: one indexed read per source, so a
+    store with years of runs answers as fast as a new one."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for sid in source_ids:
+        rows = conn.execute(
+            select(crawl_runs)
+            .where(crawl_runs.c.source_id == sid)
+            .order_by(crawl_runs.c.id.desc())
+            .limit(n)
+        )
+        out[sid] = [dict(r._mapping) for r in rows]
+    return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -15,7 +14,8 @@ from settlewatch.errors import LockedError, SettlewatchError, SourceDeclError
 from settlewatch.models import SourceDecl
 from settlewatch.source import load_source, load_sources
 from settlewatch.store.db import utcnow
-from settlewatch.store.schema import crawl_runs, snapshots, sources
+from settlewatch.store.queries import recent_runs
+from settlewatch.store.schema import snapshots, sources
 from settlewatch.web.auth import require
 from settlewatch.web.state import state
 
@@ -29,21 +29,6 @@ def declared() -> dict[str, SourceDecl]:
         return load_sources(state().sources_dir)
     except SettlewatchError:
         return {}
-
-
-def _runs(conn: Connection) -> dict[str, list[dict[str, Any]]]:
-    ranked = select(
-        crawl_runs,
-        func.row_number()
-        .over(partition_by=crawl_runs.c.source_id, order_by=crawl_runs.c.id.desc())
-        .label("n"),
-    ).subquery()
-    out: dict[str, list[dict[str, Any]]] = {}
-    for r in conn.execute(
-        select(ranked).where(ranked.c.n <= RECENT_RUNS).order_by(ranked.c.id.desc())
-    ):
-        out.setdefault(r.source_id, []).append(dict(r._mapping))
-    return out
 
 
 def _progress(conn: Connection, run_ids: list[int]) -> dict[int, int]:
@@ -65,7 +50,7 @@ def index() -> ResponseReturnValue:
     decls = declared()
     with st.engine.connect() as conn:
         rows = {r.id: dict(r._mapping) for r in conn.execute(select(sources))}
-        runs = _runs(conn)
+        runs = recent_runs(conn, sorted(rows), RECENT_RUNS)
         running = [r["id"] for rs in runs.values() for r in rs if r["status"] == "running"]
         progress = _progress(conn, running)
     items = []
