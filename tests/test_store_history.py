@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,3 +177,21 @@ def test_recent_runs_are_each_sources_newest_read_by_index(db_url: str) -> None:
     if db_url.startswith("sqlite"):
         selects = [sql for sql, _ in seen if sql.lstrip().startswith("SELECT")]
         assert len(selects) == 3 and _history_scans(db_url, seen) == []
+
+
+def test_tracking_edits_and_withdrawals_never_scans_history(
+    site: FixtureServer, sqlite_url: str, tmp_path: Path
+) -> None:
+    simple_board(site, n=4)
+    declare(tmp_path / "src", "acq", site.base)
+    assert run(["crawl"], sqlite_url, tmp_path / "src").exit_code == 0
+    simple_board(site, n=4, fee="0.60%")  # notice 1 is edited
+    site.routes["/notice/3.html"] = Route(b"<html><body>404</body></html>", status=404)
+    with _statements() as seen:  # the second 404 in a row withdraws notice 3
+        kinds = []
+        for _ in range(2):
+            res = run(["crawl", "--json"], sqlite_url, tmp_path / "src")
+            assert res.exit_code == 0, res.output
+            kinds += [k for o in json.loads(res.stdout) for k in o["changes"]]
+    assert sorted(kinds) == ["edited", "withdrawn"]  # not vacuous
+    assert _history_scans(sqlite_url, seen) == []
