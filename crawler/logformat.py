@@ -18,6 +18,18 @@ from scrapy.logformatter import LogFormatter, LogFormatterResult
 from twisted.python.failure import Failure
 
 
+def log_level(value: object) -> int:
+    """LOG_LEVEL as a number: a name ("info"), a number or its digits; DEBUG when unknown,
+    so that nothing is hidden by a value this cannot read."""
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    level = logging.getLevelName(text.upper())
+    return level if isinstance(level, int) else logging.DEBUG
+
+
 class QuietLogFormatter(LogFormatter):
     """The stock formatter, minus the DEBUG lines for each page when LOG_LEVEL hides them."""
 
@@ -26,8 +38,7 @@ class QuietLogFormatter(LogFormatter):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> QuietLogFormatter:
-        level = logging.getLevelName(str(crawler.settings.get("LOG_LEVEL", "DEBUG")).upper())
-        return cls(debug=not isinstance(level, int) or level <= logging.DEBUG)
+        return cls(debug=log_level(crawler.settings.get("LOG_LEVEL")) <= logging.DEBUG)
 
     def crawled(  # type: ignore[override]  # None skips the line (Scrapy's documented way)
         self, request: Request, response: Response, spider: Spider

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 from crawler import settings as default_settings
+from crawler.logformat import log_level
 from crawler.spiders.notices import NoticeSpider
 
 
@@ -36,7 +38,7 @@ def build_settings(db: str) -> Settings:
     for var, (key, cast) in env.items():
         if os.environ.get(var):
             s.set(key, cast(os.environ[var]), priority="cmdline")
-    if str(s.get("LOG_LEVEL")).upper() in ("DEBUG", "INFO"):  # then the versions are seen
+    if log_level(s.get("LOG_LEVEL")) <= logging.INFO:  # then the versions are seen
         s.set("LOG_VERSIONS", DEFAULT_LOG_VERSIONS, priority="cmdline")
     return s
 

@@ -10,7 +10,7 @@ from scrapy.http import HtmlResponse
 from scrapy.settings.default_settings import LOG_VERSIONS
 from scrapy.utils.test import get_crawler
 
-from crawler.logformat import QuietLogFormatter
+from crawler.logformat import QuietLogFormatter, log_level
 from crawler.middlewares import BodyMetaRefreshMiddleware
 from crawler.process import build_settings
 from tests.httpfixture import FixtureServer, Route
@@ -40,6 +40,15 @@ def test_page_lines_are_built_only_when_the_level_shows_them(level: str, shown: 
         assert crawled is not None and "Crawled" in crawled["msg"]
     # the lines Scrapy shows at WARNING and above stay whatever the level
     assert fmt.item_error({}, Exception("x"), response, crawler.spider) is not None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "value,level", [("info", 20), ("WARNING", 30), (10, 10), ("40", 40), ("loud", 10)]
+)
+def test_log_level_reads_names_and_numbers_and_hides_nothing_it_cannot_read(
+    value: object, level: int
+) -> None:
+    assert log_level(value) == level
 
 
 def test_meta_refresh_is_followed_and_bodyless_responses_are_passed_through() -> None:
