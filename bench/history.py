@@ -36,7 +36,9 @@ def _newest_runs(conn: Connection) -> dict[str, int]:
     return {sid: int(run_id) for sid, run_id in rows}
 
 
-def _past_crawl(conn: Connection, newest: dict[str, int], when: dt.datetime) -> None:
+def _past_crawl(conn: Connection, newest: dict[str, int], when: dt.datetime) -> int:
+    """One unchanged crawl of every source, at ``when``; returns the Snapshots added."""
+    added = 0
     for sid, template in newest.items():
         run_id = conn.execute(
             insert(crawl_runs).values(
@@ -52,7 +54,7 @@ def _past_crawl(conn: Connection, newest: dict[str, int], when: dt.datetime) -> 
             )
         ).inserted_primary_key[0]  # type: ignore[index]
         cols = ("source_id", "url", "role", "headers", "sha256", "listing_title", "listing_date")
-        conn.execute(
+        added += conn.execute(
             insert(snapshots).from_select(
                 ["run_id", "status", "fetched_at", *cols],
                 select(
@@ -62,7 +64,8 @@ def _past_crawl(conn: Connection, newest: dict[str, int], when: dt.datetime) -> 
                     *(snapshots.c[c] for c in cols),
                 ).where(snapshots.c.run_id == template),
             )
-        )
+        ).rowcount
+    return added
 
 
 def _digests(first: int, n: int, when: dt.datetime) -> list[dict[str, Any]]:
@@ -98,10 +101,8 @@ def grow(db_url: str, crawls: int, digests: int) -> dict[str, int]:
             newest = _newest_runs(conn)
             if not newest:
                 raise ValueError(f"{db_url}: no tracked crawl to repeat")
-            before = conn.scalar(select(func.count()).select_from(snapshots)) or 0
-            for i in range(crawls):
-                _past_crawl(conn, newest, start + dt.timedelta(hours=i))
-            added = (conn.scalar(select(func.count()).select_from(snapshots)) or 0) - before
+            hours = (start + dt.timedelta(hours=i) for i in range(crawls))
+            added = sum(_past_crawl(conn, newest, when) for when in hours)
         for lo in range(0, digests, BATCH):
             with begin_write(engine) as conn:
                 conn.execute(insert(outbox), _digests(lo, min(BATCH, digests - lo), start))
